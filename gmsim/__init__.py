@@ -1,0 +1,50 @@
+"""gmsim: a causal-loop / system-dynamics simulator of government microblog effectiveness.
+
+The factors and links of the default model come from Zheng (2012), *Managing
+Chinese Government Microblogs: Enablers and Barriers*. A model file becomes a
+:class:`Model`, compiles to a :class:`System`, and :func:`simulate` integrates
+it into a :class:`Result`.
+
+Examples
+--------
+>>> import gmsim
+>>> model = gmsim.load_model()
+>>> result = gmsim.simulate(model, stop=36, method="rk4", dt=0.125)
+>>> df = result.to_frame()
+>>> round(float(df["effectiveness"].iloc[-1] - df["effectiveness"].iloc[0]), 9)
+0.0
+"""
+
+from gmsim.errors import GmsimError, ModelError, OutputError, ScenarioError, SimulationError
+from gmsim.factor_system import FactorSystem, compile_model
+from gmsim.model import Dynamics, Factor, Link, Model, Simulation
+from gmsim.modelfile import default_model_path, load_model
+from gmsim.result import Result
+from gmsim.simulate import simulate
+from gmsim.system import Event, Forcing, Interventions, System
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dynamics",
+    "Event",
+    "Factor",
+    "FactorSystem",
+    "Forcing",
+    "GmsimError",
+    "Interventions",
+    "Link",
+    "Model",
+    "ModelError",
+    "OutputError",
+    "Result",
+    "ScenarioError",
+    "Simulation",
+    "SimulationError",
+    "System",
+    "__version__",
+    "compile_model",
+    "default_model_path",
+    "load_model",
+    "simulate",
+]

@@ -1,0 +1,72 @@
+"""The ``gmsim`` command line: a thin shell over the Python API.
+
+Each command lives in its own module of this package and offers
+``register(subparsers)``, which adds its parser and sets ``func`` to a function
+taking the parsed arguments and returning an exit code. Commands are found by
+module name, so adding one is adding a file. A user error (any
+:class:`~gmsim.errors.GmsimError`) prints one message and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from gmsim import __version__
+from gmsim.errors import GmsimError
+
+__all__ = ["build_parser", "main"]
+
+ORDER = (
+    "run",
+    "validate",
+    "show",
+    "scenarios",
+    "compare",
+    "loops",
+    "diagram",
+    "uncertainty",
+    "sensitivity",
+    "export",
+    "report",
+)
+
+
+def _commands() -> list[str]:
+    found = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    return sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gmsim",
+        description="Simulate the effectiveness of government microblogs (Zheng 2012).",
+    )
+    parser.add_argument("--version", action="version", version=f"gmsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _commands():
+        importlib.import_module(f"gmsim.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gmsim`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GmsimError as exc:
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        for line in lines:
+            print(f"gmsim: error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gmsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

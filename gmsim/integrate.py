@@ -1,0 +1,168 @@
+"""Integrate a :class:`~gmsim.system.System` over time: one entry point, a method table.
+
+Fixed-step ``euler`` and ``rk4`` (as SD tools do) and adaptive ``rk45`` and
+``lsoda`` (:func:`scipy.integrate.solve_ivp`). Discrete events, the edges of
+forcing windows and the kinks of driver paths are *breakpoints*: the
+integration stops exactly there, the system applies the jump
+(:meth:`System.jump`), and it starts again. A fixed-step method takes a partial
+step to reach a breakpoint that falls between grid points, so an event at
+month 4.3 happens at 4.3, not at the nearest step. A value saved at a
+breakpoint is the one just after the jump.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from gmsim.errors import SimulationError
+from gmsim.model import METHODS
+from gmsim.system import Params, System
+
+__all__ = ["METHODS", "integrate", "time_grid"]
+
+Stepper = Callable[[System, float, np.ndarray, float, Params], np.ndarray]
+
+
+def _euler(system: System, t: float, y: np.ndarray, h: float, p: Params) -> np.ndarray:
+    return y + h * system.rhs(t, y, p)
+
+
+def _rk4(system: System, t: float, y: np.ndarray, h: float, p: Params) -> np.ndarray:
+    f = system.rhs
+    k1 = f(t, y, p)
+    k2 = f(t + h / 2, y + (h / 2) * k1, p)
+    k3 = f(t + h / 2, y + (h / 2) * k2, p)
+    k4 = f(t + h, y + h * k3, p)
+    return y + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+FIXED_STEP: dict[str, Stepper] = {"euler": _euler, "rk4": _rk4}
+ADAPTIVE: dict[str, str] = {"rk45": "RK45", "lsoda": "LSODA"}
+
+
+def time_grid(start: float, stop: float, dt: float) -> np.ndarray:
+    """Save times ``start, start + dt, ...`` ending exactly at ``stop``.
+
+    Examples
+    --------
+    >>> time_grid(0, 1, 0.25).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> time_grid(0, 1, 0.3).tolist()
+    [0.0, 0.3, 0.6, 0.9, 1.0]
+    """
+    n = int(np.floor((stop - start) / dt + 1e-9))
+    grid = start + dt * np.arange(n + 1)
+    if stop - grid[-1] > 1e-9 * dt:
+        grid = np.append(grid, stop)
+    grid[-1] = stop if abs(grid[-1] - stop) <= 1e-9 * dt else grid[-1]
+    return grid
+
+
+def integrate(
+    system: System,
+    params: Params,
+    *,
+    start: float,
+    stop: float,
+    dt: float,
+    method: str = "rk4",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate and return ``(times, values)``, values shaped ``(batch, time, variable)``.
+
+    Parameters
+    ----------
+    system, params : System, Params
+        What to run, and the numbers of each run (``params.batch`` rows).
+    start, stop, dt : float
+        Horizon and step (months). Values are saved every ``dt``; fixed-step
+        methods also step by ``dt``.
+    method : str
+        One of ``"euler"``, ``"rk4"``, ``"rk45"``, ``"lsoda"``.
+    rtol, atol : float
+        Tolerances of the adaptive methods.
+    """
+    if method not in METHODS:
+        raise SimulationError(f"unknown `method` '{method}'; use one of {', '.join(METHODS)}")
+    if not stop > start:
+        raise SimulationError(f"`stop` (month {stop:g}) must be after `start` (month {start:g})")
+    if not dt > 0:
+        raise SimulationError(f"`dt` must be > 0, got {dt}")
+    _check_step(system, params, dt, method)
+    grid = time_grid(start, stop, dt)
+    breaks = [b for b in system.breakpoints(params) if start < b < stop]
+    y = system.initial_state(params)
+    if start in system.breakpoints(params):
+        y = system.jump(start, y, params)
+    out = np.empty((params.batch, len(grid), len(system.variable_names)))
+    out[:, 0] = system.observe(start, y, params)
+    if method in FIXED_STEP:
+        _fixed(system, params, FIXED_STEP[method], grid, breaks, y, out)
+    else:
+        _adaptive(system, params, ADAPTIVE[method], grid, breaks, y, out, rtol, atol)
+    return grid, out
+
+
+def _check_step(system: System, params: Params, dt: float, method: str) -> None:
+    """Refuse fixed steps too long for the fastest time constant (the run would blow up)."""
+    if method not in FIXED_STEP:
+        return
+    taus = system.time_constants(params)
+    if taus.size == 0:
+        return
+    limit = {"euler": 1.0, "rk4": 2.0}[method]
+    i = int(np.argmin(taus))
+    if dt > limit * taus[i]:
+        raise SimulationError(
+            f"`dt` = {dt} is too long for '{system.state_names[i]}', whose time constant is "
+            f"{taus[i]:g}; {method} needs dt <= {limit * taus[i]:g}. Use a smaller dt "
+            "or method='rk45'"
+        )
+
+
+def _fixed(system, params, step, grid, breaks, y, out) -> None:
+    t = grid[0]
+    b = 0
+    for k in range(1, len(grid)):
+        t_next = grid[k]
+        while b < len(breaks) and breaks[b] < t_next:
+            if breaks[b] > t:
+                y = step(system, t, y, breaks[b] - t, params)
+                t = breaks[b]
+            y = system.jump(t, y, params)
+            b += 1
+        y = step(system, t, y, t_next - t, params)
+        t = t_next
+        if b < len(breaks) and breaks[b] == t:
+            y = system.jump(t, y, params)
+            b += 1
+        out[:, k] = system.observe(t, y, params)
+
+
+def _adaptive(system, params, method, grid, breaks, y, out, rtol, atol) -> None:
+    edges = [grid[0], *breaks, grid[-1]]
+    shape = y.shape
+
+    def f(t, flat):
+        return system.rhs(t, flat.reshape(shape), params).ravel()
+
+    for a, b in itertools.pairwise(edges):
+        if a != grid[0]:
+            y = system.jump(a, y, params)
+        last = b == grid[-1]
+        keep = (grid >= a) & ((grid < b) | (last & (grid == b)))
+        keep[0] = False  # the start is saved before the loop
+        idx = np.nonzero(keep)[0]
+        t_eval = np.unique(np.concatenate([[a], grid[idx], [b]]))
+        sol = solve_ivp(f, (a, b), y.ravel(), method=method, t_eval=t_eval, rtol=rtol, atol=atol)
+        if not sol.success:
+            raise SimulationError(f"{method} failed between months {a:g} and {b:g}: {sol.message}")
+        states = sol.y.T.reshape(len(sol.t), *shape)
+        for k in idx:
+            out[:, k] = system.observe(grid[k], states[np.searchsorted(sol.t, grid[k])], params)
+        y = states[-1]

@@ -1,0 +1,116 @@
+"""The outcome of a run: levels of every variable over time, for one run or a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from gmsim.errors import GmsimError, did_you_mean
+
+__all__ = ["Result"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """Trajectories of a run (or of a batch of runs).
+
+    Parameters
+    ----------
+    time : ndarray, shape (T,)
+        Months.
+    values : ndarray, shape (B, T, V)
+        Level of each variable at each time, for each of ``B`` runs.
+    variables : tuple of str
+        Variable (factor) ids, the columns of :meth:`to_frame`.
+    batched : bool
+        ``True`` when the run was asked for as a batch (even of one).
+    model, scenario, method : str
+        Provenance of the run.
+    groups, labels : mapping
+        Each variable's group (for plots) and readable label.
+    batch : DataFrame or None
+        The parameters of each run of a batch, one row per run.
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> result = gmsim.simulate(gmsim.load_model(), stop=12)
+    >>> df = result.to_frame()
+    >>> df.index.name, df.index[-1], "effectiveness" in df.columns
+    ('time', 12.0, True)
+    """
+
+    time: np.ndarray
+    values: np.ndarray
+    variables: tuple[str, ...]
+    batched: bool = False
+    model: str = ""
+    scenario: str = "baseline"
+    method: str = ""
+    groups: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    batch: pd.DataFrame | None = None
+
+    @property
+    def runs(self) -> int:
+        """Number of runs in the result."""
+        return self.values.shape[0]
+
+    def _column(self, variable: str) -> int:
+        try:
+            return self.variables.index(variable)
+        except ValueError:
+            raise GmsimError(
+                f"no variable '{variable}' in the result{did_you_mean(variable, self.variables)}"
+            ) from None
+
+    def __getitem__(self, variable: str) -> np.ndarray:
+        """Trajectory of one variable: shape (T,) for a single run, (B, T) for a batch."""
+        series = self.values[:, :, self._column(variable)]
+        return series if self.batched else series[0]
+
+    def to_frame(self, run: int | None = None) -> pd.DataFrame:
+        """A DataFrame indexed by time (months), one column per variable.
+
+        A batch gives rows indexed by ``(run, time)`` unless ``run`` picks one.
+        """
+        if not self.batched or run is not None:
+            frame = pd.DataFrame(
+                self.values[run or 0],
+                index=pd.Index(self.time, name="time"),
+                columns=list(self.variables),
+            )
+            return frame
+        index = pd.MultiIndex.from_product([range(self.runs), self.time], names=["run", "time"])
+        return pd.DataFrame(
+            self.values.reshape(-1, len(self.variables)), index=index, columns=list(self.variables)
+        )
+
+    def to_tidy(self) -> pd.DataFrame:
+        """Long format: columns ``run`` (batches only), ``time``, ``variable``, ``value``."""
+        frame = self.to_frame().stack().rename("value").reset_index()
+        return frame.rename(columns={frame.columns[-2]: "variable"})
+
+    def to_xarray(self):
+        """An ``xarray.DataArray`` with dims (run, time, variable); needs xarray."""
+        import xarray as xr
+
+        return xr.DataArray(
+            self.values,
+            dims=("run", "time", "variable"),
+            coords={"run": np.arange(self.runs), "time": self.time, "variable": list(self.variables)},
+            name=self.scenario,
+        )
+
+    def at(self, time: float) -> pd.Series | pd.DataFrame:
+        """Levels at the saved time nearest to ``time`` (a row per run for a batch)."""
+        k = int(np.argmin(np.abs(self.time - time)))
+        frame = pd.DataFrame(self.values[:, k, :], columns=list(self.variables))
+        return frame if self.batched else frame.iloc[0].rename(float(self.time[k]))
+
+    def final(self) -> pd.Series | pd.DataFrame:
+        """Levels at the end of the horizon."""
+        return self.at(self.time[-1])
