@@ -316,8 +316,8 @@ def locate(text: str, key: tuple[str | int, ...]) -> int | None:
         return None
 
     first = key[0]
-    if first == "links" and len(key) > 1 and isinstance(key[1], int):
-        starts = [i for i, name, arr in headers if arr and name == "links"]
+    if len(key) > 1 and isinstance(key[1], int):  # an array of tables: [[links]], [[interventions]]
+        starts = [i for i, name, arr in headers if arr and name == first]
         if key[1] >= len(starts):
             return None
         start = starts[key[1]]
