@@ -26,12 +26,16 @@ def as_system(
     *,
     scenario: Any = None,
     equilibrium: bool | None = None,
+    start: float | None = None,
+    stop: float | None = None,
 ) -> tuple[System, str]:
     """Compile ``model`` with ``scenario`` applied; return the system and the scenario's name.
 
     ``model`` may be a Model, an already compiled System, a path, or ``None``
     for the default model. ``scenario`` may be a library name, a path, a
     :class:`~gmsim.scenario.Scenario` or :class:`~gmsim.system.Interventions`.
+    ``start`` and ``stop`` replace the model's horizon, against which a
+    scenario's times are checked.
     """
     if isinstance(model, System):
         if scenario is not None:
@@ -50,6 +54,9 @@ def as_system(
     from gmsim.scenario import load_scenario
 
     scenario = load_scenario(scenario) if isinstance(scenario, str | os.PathLike) else scenario
+    horizon = {k: float(v) for k, v in (("start", start), ("stop", stop)) if v is not None}
+    if horizon:
+        model = model.replace(simulation=dataclasses.replace(model.simulation, **horizon))
     return model.compile(scenario.interventions(model)), scenario.name
 
 
@@ -105,7 +112,9 @@ def simulate(
     >>> runs["funding"].shape
     (3, 97)
     """
-    system, scenario_name = as_system(model, scenario=scenario, equilibrium=equilibrium)
+    system, scenario_name = as_system(
+        model, scenario=scenario, equilibrium=equilibrium, start=start, stop=stop
+    )
     sim = system.simulation
     start = sim.start if start is None else float(start)
     stop = sim.stop if stop is None else float(stop)
