@@ -25,6 +25,35 @@ from gmsim.system import Event, Forcing, Interventions, System
 
 __version__ = "0.1.0"
 
+# Analyses load on first use, so `import gmsim` stays quick and optional extras stay optional.
+_LAZY = {
+    "Scenario": "gmsim.scenario",
+    "load_scenario": "gmsim.scenario",
+    "list_scenarios": "gmsim.scenario",
+    "compare": "gmsim.compare",
+    "Loop": "gmsim.loops",
+    "find_loops": "gmsim.loops",
+    "loop_dominance": "gmsim.dominance",
+    "dominance_shift": "gmsim.dominance",
+    "plot_diagram": "gmsim.diagram",
+    "UncertaintySpec": "gmsim.spec",
+    "load_spec": "gmsim.spec",
+    "monte_carlo": "gmsim.ensemble",
+    "sensitivity": "gmsim.sensitivity",
+    "load_xmile": "gmsim.xmile",
+    "export_xmile": "gmsim.export",
+    "write_report": "gmsim.report",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gmsim' has no attribute '{name}'")
+
+
 __all__ = [
     "Dynamics",
     "Event",

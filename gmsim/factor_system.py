@@ -215,6 +215,23 @@ class FactorSystem(System):
         for name, values in batch.items():
             kind, col = self._column(name)
             values = np.asarray(values, dtype=float)
+            if not np.isfinite(values).all():
+                run = int(np.argmin(np.isfinite(values)))
+                raise ModelError(
+                    f"batch column '{name}' is {values[run]} in run {run}; values must be finite"
+                )
+            low, high = {"weight": (-1.0, 1.0), "tau": (0.0, np.inf), "initial": (0.0, 1.0)}[kind]
+            bad = (values < low) | (values > high) | ((values == 0.0) & (kind == "tau"))
+            if bad.any():
+                run = int(np.argmax(bad))
+                raise ModelError(
+                    f"batch column '{name}' is {values[run]:g} in run {run}; "
+                    + {
+                        "weight": "weights must be in [-1, 1]",
+                        "tau": "tau must be > 0",
+                        "initial": "initial levels must be in [0, 1]",
+                    }[kind]
+                )
             {"weight": weights, "tau": tau, "initial": x0}[kind][:, col] = values
             per_run_weights |= kind == "weight"
         x0 = self._rest_delays(x0)
@@ -278,23 +295,31 @@ class FactorSystem(System):
         y = self._forced(t, y, params)
         ne, nd = self.n_endo, self.n_dynamic
         m = params.matrix
+        # h: inputs of the dynamic states; its first n_endo columns become σ(λu)
         if m is None:  # per-run weights
             if self._sparse:
                 src = (self._S_sp.T @ y.T).T
                 u = self.steepness * (self._T_sp.T @ (src * params.weights).T).T
-                stages = (self._D_sp.T @ y.T).T
+                h = np.concatenate([u, (self._D_sp.T @ y.T).T], axis=1)
             else:
-                u = self.steepness * ((y @ self._S) * params.weights) @ self._T
-                stages = y @ self._D
-            target = np.concatenate([expit(params.lam_bias + u), stages], axis=1)
+                src = y @ self._S
+                src *= params.weights
+                h = np.empty((y.shape[0], nd))
+                np.matmul(src, self._T, out=h[:, :ne])
+                h[:, :ne] *= self.steepness
+                if nd > ne:
+                    np.matmul(y, self._D, out=h[:, ne:])
         elif self._sparse:
             h = (m @ y.T).T
-            target = np.concatenate([expit(params.lam_bias + h[:, :ne]), h[:, ne:]], axis=1)
         else:
             h = y @ m
-            target = np.concatenate([expit(params.lam_bias + h[:, :ne]), h[:, ne:]], axis=1)
-        dy = np.zeros_like(y)
-        dy[:, :nd] = (target - y[:, :nd]) * params.rates
+        head = h[:, :ne]
+        head += params.lam_bias
+        expit(head, out=head)
+        h -= y[:, :nd]
+        dy = np.empty_like(y)
+        np.multiply(h, params.rates, out=dy[:, :nd])
+        dy[:, nd:] = 0.0
         if params.forcings:
             for i, _ in self.held(t, params):
                 dy[:, i] = 0.0

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Constant", "Path", "Pulse", "Ramp", "Step", "Table"]
+__all__ = ["Constant", "Path", "Pulse", "Ramp", "Step", "Table", "Within"]
 
 Value = float | np.ndarray
 
@@ -141,3 +141,23 @@ class Table:
 
     def value(self, t: float) -> Value:
         return float(np.interp(t, self.times, self.values))
+
+
+@dataclass(frozen=True)
+class Within:
+    """A path seen from inside one integration segment ``[start, end)``.
+
+    At ``end`` it gives the path's value just before ``end`` (its left limit), so
+    that a step of an integrator that ends on a breakpoint does not see the jump
+    that happens there.
+    """
+
+    path: Path
+    end: float
+
+    @property
+    def breakpoints(self) -> tuple[float, ...]:
+        return ()
+
+    def value(self, t: float) -> Value:
+        return self.path.value(t if t < self.end else float(np.nextafter(self.end, -np.inf)))

@@ -17,6 +17,7 @@ exactly (it splits the integration at their times):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ import numpy as np
 
 from gmsim.errors import SimulationError, did_you_mean
 from gmsim.model import Link
-from gmsim.paths import Path
+from gmsim.paths import Path, Within
 
 __all__ = ["Event", "Forcing", "Interventions", "Params", "System"]
 
@@ -97,6 +98,42 @@ class Params:
     forcings: tuple[Forcing, ...] = ()
     events: tuple[Event, ...] = ()
 
+    def subset(self, rows: slice) -> Params:
+        """The same parameters for a slice of the runs (arrays with one row per run are cut).
+
+        Forcing paths and event values that hold one value per run are cut too.
+        """
+        n = len(range(*rows.indices(self.batch)))
+        changes = {"batch": n}
+        for f in dataclasses.fields(self):
+            if f.name == "batch":
+                continue
+            value = getattr(self, f.name)
+            if f.name in ("forcings", "events"):
+                changes[f.name] = tuple(_cut(item, rows, self.batch) for item in value)
+            elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == self.batch:
+                changes[f.name] = value[rows]
+        return dataclasses.replace(self, **changes)
+
+
+def _cut(obj, rows: slice, batch: int):
+    """Cut per-run arrays inside a frozen dataclass (a Forcing, its path, an Event)."""
+    if isinstance(obj, np.ndarray) and obj.ndim and obj.shape[0] == batch:
+        return obj[rows]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            cut = _cut(value, rows, batch)
+            if cut is not value:
+                changes[f.name] = cut
+        if changes:
+            new = object.__new__(type(obj))
+            for f in dataclasses.fields(obj):
+                object.__setattr__(new, f.name, changes.get(f.name, getattr(obj, f.name)))
+            return new
+    return obj
+
 
 class System(ABC):
     """A compiled model: states, a vectorized right-hand side and observed variables.
@@ -158,10 +195,14 @@ class System(ABC):
         return sorted(times)
 
     def jump(self, t: float, y: np.ndarray, params: Params) -> np.ndarray:
-        """Apply what happens exactly at ``t``: releases and starts of forcings, then events."""
+        """Apply what happens exactly at ``t``: forcings that end release their state at
+        the path's value just before ``t``, forcings that start set it, then events."""
         y = y.copy()
         for f in params.forcings:
-            if f.variable in self.state_names and (f.start == t or f.end == t):
+            if f.variable in self.state_names and f.end == t:
+                y[:, self.state_index(f.variable)] = Within(f.path, t).value(t)
+        for f in params.forcings:
+            if f.variable in self.state_names and f.start == t:
                 y[:, self.state_index(f.variable)] = f.path.value(t)
         for e in params.events:
             if e.time == t:
@@ -170,6 +211,18 @@ class System(ABC):
         if self.bounds is not None:
             np.clip(y, *self.bounds, out=y)
         return y
+
+    def during(self, params: Params, start: float, end: float) -> Params:
+        """Parameters for the segment ``[start, end)`` between two breakpoints.
+
+        Only the forcings active on the segment remain, made permanent, with
+        their paths seen from inside the segment (:class:`~gmsim.paths.Within`).
+        Within a segment nothing jumps, so any integrator may treat it as smooth.
+        """
+        active = tuple(
+            Forcing(f.variable, Within(f.path, end)) for f in params.forcings if f.start <= start < f.end
+        )
+        return dataclasses.replace(params, forcings=active, events=())
 
     def held(self, t: float, params: Params) -> list[tuple[int, object]]:
         """(state index, value) of states held by a forcing at ``t``."""

@@ -1,0 +1,10 @@
+"""Test collection: doctests of the package, without running the command-line entry module."""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+collect_ignore = ["gmsim/__main__.py"]
