@@ -128,7 +128,14 @@ def read_toml(path: str | os.PathLike) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise ModelError(f"{path}: TOML syntax error: {exc}") from None
+        message = str(exc)
+        at = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        if at:
+            message = message[: at.start()].strip() + f" (column {at.group(2)})"
+            raise ModelError(
+                f"{path}:{at.group(1)}: TOML syntax error: {message}; check quotes, brackets and '='"
+            ) from None
+        raise ModelError(f"{path}: TOML syntax error: {message}") from None
 
 
 def load_model(path: str | os.PathLike | None = None) -> Model:
@@ -155,11 +162,43 @@ def load_model(path: str | os.PathLike | None = None) -> Model:
     data, text = read_toml(path)
     problems = check_structure(data)
     if problems:
+        problems += _semantic_problems_of_the_rest(data, problems)
         raise ModelError([_where(path, text, p) for p in problems])
     try:
         return build_model(data, path=str(path))
     except ModelError as exc:
         raise ModelError([_where(path, text, p) for p in exc.problems_found]) from None
+
+
+def _semantic_problems_of_the_rest(data: dict[str, Any], found: list[Problem]) -> list[Problem]:
+    """Semantic problems of the parts of a file that are structurally sound.
+
+    So that one `gmsim validate` lists a range error next to a typo. Factors and
+    links with structural problems are left out, and so is anything that would
+    only repeat them (a link to a left-out factor).
+    """
+    if any(len(p.key) < 2 or p.key[0] not in ("factors", "links") for p in found):
+        return []  # [model], [simulation] or the top level are broken: nothing sound to check
+    bad_factors = {p.key[1] for p in found if p.key[0] == "factors"}
+    bad_links = {p.key[1] for p in found if p.key[0] == "links"}
+    all_links = data.get("links", [])
+    kept = [i for i in range(len(all_links)) if i not in bad_links]
+    rest = {
+        **data,
+        "factors": {k: v for k, v in data["factors"].items() if k not in bad_factors},
+        "links": [all_links[i] for i in kept],
+    }
+    try:
+        build_model(rest)
+    except ModelError as exc:
+        out = []
+        for p in exc.problems_found:
+            if p.key[:1] == ("links",) and len(p.key) > 1 and isinstance(p.key[1], int):
+                p = Problem(("links", kept[p.key[1]], *p.key[2:]), p.message)
+            if not any(f"'{fid}'" in p.message for fid in bad_factors):
+                out.append(p)
+        return out
+    return []
 
 
 def check_keys(table: dict[str, Any], spec: _Spec, key: tuple[str | int, ...]) -> list[Problem]:
