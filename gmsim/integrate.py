@@ -147,7 +147,7 @@ def _check_step(system: System, params: Params, dt: float, method: str) -> None:
     i = int(np.argmin(taus))
     if dt > limit * taus[i]:
         raise SimulationError(
-            f"`dt` = {dt} is too long for '{system.state_names[i]}', whose time constant is "
+            f"`dt` = {dt:g} is too long for '{system.state_names[i]}', whose time constant is "
             f"{taus[i]:g}; {method} needs dt <= {limit * taus[i]:g}. Use a smaller dt "
             "or method='rk45'"
         )
