@@ -48,6 +48,7 @@ class FactorParams(Params):
     x0: np.ndarray | None = None  # (B, n_states)
     rates: np.ndarray | None = None  # (B, n_dynamic): 1/τ, then delay-stage rates
     lam_bias: np.ndarray | None = None  # (B, n_endo) = λ·b
+    lam_weights: np.ndarray | None = None  # (B, L) = λ·w, for per-run weights
     matrix: object = None  # shared input matrix [λA | D], dense or sparse; None if per-run weights
 
 
@@ -275,6 +276,7 @@ class FactorSystem(System):
             x0=x0,
             rates=rates,
             lam_bias=lam * bias,
+            lam_weights=None if shared else lam * weights,
             matrix=matrix,
         )
 
@@ -299,14 +301,13 @@ class FactorSystem(System):
         if m is None:  # per-run weights
             if self._sparse:
                 src = (self._S_sp.T @ y.T).T
-                u = self.steepness * (self._T_sp.T @ (src * params.weights).T).T
+                u = (self._T_sp.T @ (src * params.lam_weights).T).T
                 h = np.concatenate([u, (self._D_sp.T @ y.T).T], axis=1)
             else:
                 src = y @ self._S
-                src *= params.weights
+                src *= params.lam_weights
                 h = np.empty((y.shape[0], nd))
                 np.matmul(src, self._T, out=h[:, :ne])
-                h[:, :ne] *= self.steepness
                 if nd > ne:
                     np.matmul(y, self._D, out=h[:, ne:])
         elif self._sparse:

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from threadpoolctl import threadpool_limits
 
 from gmsim.errors import SimulationError
 from gmsim.model import METHODS
@@ -34,12 +35,23 @@ def _euler(system: System, t: float, y: np.ndarray, h: float, p: Params) -> np.n
 
 
 def _rk4(system: System, t: float, y: np.ndarray, h: float, p: Params) -> np.ndarray:
+    """Classical Runge-Kutta, with the stage sums formed in place (fewer passes over big batches)."""
     f = system.rhs
-    k1 = f(t, y, p)
-    k2 = f(t + h / 2, y + (h / 2) * k1, p)
-    k3 = f(t + h / 2, y + (h / 2) * k2, p)
-    k4 = f(t + h, y + h * k3, p)
-    return y + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+    k = f(t, y, p)
+    acc = k.copy()
+    stage = y + (h / 2) * k
+    k = f(t + h / 2, stage, p)
+    acc += 2 * k
+    np.multiply(k, h / 2, out=stage)
+    stage += y
+    k = f(t + h / 2, stage, p)
+    acc += 2 * k
+    np.multiply(k, h, out=stage)
+    stage += y
+    acc += f(t + h, stage, p)
+    acc *= h / 6
+    acc += y
+    return acc
 
 
 FIXED_STEP: dict[str, Stepper] = {"euler": _euler, "rk4": _rk4}
@@ -110,7 +122,11 @@ def integrate(
         bounds = [*range(0, params.batch, block), params.batch]
         blocks = [params.subset(slice(a, b)) for a, b in itertools.pairwise(bounds)]
         options = {"start": start, "stop": stop, "dt": dt, "method": method, "rtol": rtol, "atol": atol}
-        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        # one BLAS thread per worker: BLAS's own threads would fight ours for the cores
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            ThreadPoolExecutor(workers or os.cpu_count()) as pool,
+        ):
             parts = list(pool.map(lambda p: integrate(system, p, block=block, **options)[1], blocks))
         return grid, np.concatenate(parts, axis=0)
     breaks = [b for b in system.breakpoints(params) if start < b < stop]
