@@ -156,3 +156,16 @@ def test_the_wheel_carries_the_default_model_and_the_scenario_library(tmp_path):
     assert any(
         n.startswith("gmsim/models/scenarios/") and n.endswith(".toml") for n in names
     ) or not list((root / "models" / "scenarios").glob("*.toml"))
+
+
+def test_the_readme_factor_table_matches_the_model(model):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z_]+)` \|.*$", readme, flags=re.M)}
+    for f in model.factors:
+        row = rows[f.id]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[2] == f.group.replace("_", " ") and cells[3] == f.kind and cells[6] == f.source, f.id
+        if f.kind != "composite":
+            assert float(cells[4]) == f.initial, f.id
+        if f.kind == "endogenous":
+            assert float(cells[5]) == f.tau, f.id
