@@ -1,0 +1,61 @@
+"""``gmsim compare``: run scenarios side by side; write the table, a plot and end-of-run levels."""
+
+from __future__ import annotations
+
+import argparse
+
+import matplotlib.pyplot as plt
+
+from gmsim.cli._common import add_model_argument, add_run_options, run_options
+from gmsim.compare import compare, end_of_horizon, format_end_table, plot_comparison
+from gmsim.output import check_writable, output_dir
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="run scenarios side by side; write comparison.csv, comparison.png, end_of_horizon.csv",
+        description="Run the baseline and each --scenario on MODEL (default: the paper's model; "
+        "no --scenario: the whole library) and write DIR/comparison.csv (scenario, time, variable, "
+        "value), DIR/comparison.png (effectiveness and the three outcomes) and "
+        "DIR/end_of_horizon.csv (levels at the end and differences from the baseline, also printed).",
+    )
+    add_model_argument(p)
+    add_run_options(p)
+    p.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME_OR_PATH",
+        help="a library name or a scenario file; repeat for several (see `gmsim scenarios`)",
+    )
+    p.add_argument(
+        "--baseline",
+        default="baseline",
+        metavar="NAME_OR_PATH",
+        help="the reference the differences are taken from (default: %(default)s)",
+    )
+    p.add_argument(
+        "--variable",
+        action="append",
+        metavar="FACTOR",
+        help="variable to plot and tabulate; repeat for several (default: effectiveness and its outcomes)",
+    )
+    p.add_argument(
+        "--out", default="gmsim-compare", metavar="DIR", help="output folder (default: %(default)s)"
+    )
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    check_writable(args.out)
+    frame = compare(args.model, args.scenario, baseline=args.baseline, **run_options(args))
+    table = end_of_horizon(frame, variables=args.variable)
+    fig = plot_comparison(frame, args.variable)
+    with output_dir(args.out) as stage:
+        frame.to_csv(stage / "comparison.csv", index=False)
+        table.to_csv(stage / "end_of_horizon.csv", index=False)
+        fig.savefig(stage / "comparison.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    print(format_end_table(table, time=float(frame["time"].max())))
+    print(f"wrote {args.out}/comparison.csv, comparison.png, end_of_horizon.csv")
+    return 0

@@ -1,0 +1,159 @@
+"""`gmsim.compare`, its end-of-horizon table and plot, and `gmsim compare` end to end."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+import gmsim
+from gmsim.cli import main as cli
+from gmsim.compare import end_of_horizon, format_end_table, plot_comparison
+from gmsim.errors import GmsimError, ScenarioError
+from gmsim.scenario import Intervention, Scenario
+
+MODEL = gmsim.load_model()
+CHOSEN = ["rotation-3m", "full-time-posts"]
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return gmsim.compare(MODEL, CHOSEN, stop=24)
+
+
+def test_compare_stacks_each_scenarios_run_in_a_tidy_table(frame):
+    assert list(frame.columns) == ["scenario", "time", "variable", "value"]
+    assert list(dict.fromkeys(frame["scenario"])) == ["baseline", *CHOSEN]  # baseline added, first
+    for name in ["baseline", *CHOSEN]:
+        alone = gmsim.simulate(MODEL, scenario=name, stop=24).to_frame()
+        mine = frame[frame["scenario"] == name].pivot(index="time", columns="variable", values="value")
+        pd.testing.assert_frame_equal(mine[alone.columns], alone, check_names=False, rtol=0, atol=0)
+    assert len(frame) == 3 * len(alone) * len(MODEL.factors)
+
+
+def test_compare_accepts_scenario_objects_and_files_and_keeps_chosen_variables(tmp_path):
+    path = tmp_path / "file.toml"
+    path.write_text(
+        '[scenario]\nname = "from-file"\n[[interventions]]\nkind = "set"\ntarget = "guidelines"\nvalue = 0.9\n'
+    )
+    mine = Scenario("in-python", actions=(Intervention("step", "funding", at=2, value=0.8),))
+    frame = gmsim.compare(None, [mine, path, "baseline"], stop=6, variables=["funding", "effectiveness"])
+    assert list(dict.fromkeys(frame["scenario"])) == ["in-python", "from-file", "baseline"]
+    assert set(frame["variable"]) == {"funding", "effectiveness"}
+    last = frame[frame["time"] == 6].set_index(["scenario", "variable"])["value"]
+    assert last["in-python", "funding"] == 0.8 and last["baseline", "funding"] == 0.3
+
+
+def test_compare_runs_the_whole_library_when_no_scenario_is_named():
+    frame = gmsim.compare(dt=0.5, variables=["effectiveness"])
+    assert list(dict.fromkeys(frame["scenario"])) == gmsim.list_scenarios()
+
+
+def test_compare_refuses_bad_requests_before_running_any():
+    with pytest.raises(ScenarioError, match="given twice"):
+        gmsim.compare(MODEL, ["full-review", "full-review"])
+    with pytest.raises(ScenarioError, match="unknown scenario 'ful-review'"):
+        gmsim.compare(MODEL, ["full-review", "ful-review"])
+    with pytest.raises(GmsimError, match="did you mean 'funding'"):
+        gmsim.compare(MODEL, ["full-review"], variables=["fundng"])
+
+
+def test_end_of_horizon_differences_are_from_the_baseline(frame):
+    table = end_of_horizon(frame)
+    assert list(table.columns) == ["scenario", "variable", "value", "baseline", "difference"]
+    assert list(dict.fromkeys(table["variable"])) == list(gmsim.plotting.OUTCOMES)
+    ends = {s: gmsim.simulate(MODEL, scenario=s, stop=24).final() for s in ["baseline", *CHOSEN]}
+    for row in table.itertuples():
+        assert row.value == ends[row.scenario][row.variable]
+        assert row.difference == pytest.approx(
+            ends[row.scenario][row.variable] - ends["baseline"][row.variable]
+        )
+    assert (table.loc[table["scenario"] == "baseline", "difference"] == 0).all()
+    other = end_of_horizon(frame, baseline="rotation-3m", variables=["staff_experience"])
+    assert other.set_index("scenario")["difference"]["full-time-posts"] > 0.3
+    with pytest.raises(ScenarioError, match="not among the scenarios compared"):
+        end_of_horizon(frame, baseline="full-review")
+
+
+def test_the_printed_table_shows_levels_and_differences(frame):
+    text = format_end_table(end_of_horizon(frame), time=24)
+    assert "month 24" in text
+    row = next(line for line in text.splitlines() if line.startswith("rotation-3m"))
+    table = end_of_horizon(frame).set_index(["scenario", "variable"])
+    value, diff = table.loc[("rotation-3m", "effectiveness"), ["value", "difference"]]
+    assert f"{value:.3f} ({diff:+.3f})" in row
+
+
+def test_the_plot_has_a_panel_per_outcome_and_a_line_per_scenario(frame):
+    fig = plot_comparison(frame)
+    try:
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert [ax.get_title() for ax in panels] == [
+            "Effectiveness",
+            "Information disclosure",
+            "Public service",
+            "Citizen engagement",
+        ]
+        for ax in panels:
+            assert [line.get_label() for line in ax.lines] == ["baseline", *CHOSEN]
+            assert ax.lines[0].get_linestyle() == "--"
+        series = frame[(frame["scenario"] == "full-time-posts") & (frame["variable"] == "effectiveness")]
+        np.testing.assert_array_equal(panels[0].lines[2].get_ydata(), series["value"])
+    finally:
+        plt.close(fig)
+
+
+def test_gmsim_compare_writes_the_table_the_plot_and_the_end_of_horizon_values(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    args = ["compare", "--scenario", "rotation-3m", "--scenario", "full-time-posts", "--stop", "24"]
+    assert cli([*args, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "comparison.csv",
+        "comparison.png",
+        "end_of_horizon.csv",
+    ]
+    expected = gmsim.compare(MODEL, CHOSEN, stop=24)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "comparison.csv"), expected, check_exact=False, rtol=1e-12
+    )
+    table = pd.read_csv(out / "end_of_horizon.csv")
+    pd.testing.assert_frame_equal(table, end_of_horizon(expected), check_exact=False, rtol=1e-12)
+    printed = capsys.readouterr().out
+    assert format_end_table(end_of_horizon(expected), time=24) in printed
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_gmsim_compare_with_chosen_variables_and_another_baseline(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    args = [
+        "compare",
+        "--scenario",
+        "rotation-6m",
+        "--baseline",
+        "rotation-3m",
+        "--variable",
+        "staff_experience",
+    ]
+    assert cli([*args, "--stop", "12", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "end_of_horizon.csv")
+    assert list(table["scenario"]) == ["rotation-3m", "rotation-6m"]
+    assert list(table["variable"]) == ["staff_experience"] * 2
+    assert table["difference"].iloc[1] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "ful-review"], "did you mean 'full-review'"),
+        (["--scenario", "full-review", "--variable", "fundng"], "did you mean 'funding'"),
+        (["--scenario", "hacker-attack", "--stop", "10"], "month 12 is outside the run"),
+        (["--scenario", "full-review", "--dt", "0"], "--dt must be > 0"),
+    ],
+)
+def test_gmsim_compare_bad_input_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "cmp"
+    assert cli(["compare", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
