@@ -352,16 +352,23 @@ class _Builder:
         return _Variable("aux", name, _num(w), "\n".join(lines), group)
 
     def _exogenous(self, f: Factor) -> list[_Variable]:
-        eqn, table = _driver_equation(f.id, self.initial(f.id), self.params, self.sim)
-        if eqn == _num(self.initial(f.id)):
-            return [_Variable("aux", f.id, eqn, self._about(f, "A driver, set from outside."), f.group)]
-        out = [_Variable("aux", f.id, eqn, self._about(f, "A driver, set by the scenario."), f.group)]
+        forcings = [fc for fc in self.params.forcings if fc.variable == f.id]
+        tables = {fc.path for fc in forcings if isinstance(fc.path, Table)}
+        if len(tables) > 1:
+            raise ScenarioError(
+                f"the scenario drives '{f.id}' along {len(tables)} different tables; the XMILE "
+                "export writes one table per factor"
+            )
+        table = tables.pop() if tables else None
+        table_name = self.names.fresh(f"{f.id}_scenario_table") if table else ""
+        eqn = _driver_equation(f.id, self.initial(f.id), self.params, self.sim, table_name)
+        by = "set by the scenario" if eqn != _num(self.initial(f.id)) else "set from outside"
+        out = [_Variable("aux", f.id, eqn, self._about(f, f"A driver, {by}."), f.group)]
         if table is not None:
-            name = self.names.fresh(f"{f.id}_scenario_table")
-            eqn = eqn.replace("{table}", xmile_reference(name))
-            out[0] = _Variable("aux", f.id, eqn, out[0].doc, f.group)
             doc = f"The scenario's table of {f.label} over time (flat beyond its ends)."
-            out.append(_Variable("aux", name, "TIME", doc, f.group, table=table))
+            out.append(
+                _Variable("aux", table_name, "TIME", doc, f.group, table=(table.times, table.values))
+            )
         return out
 
     def _composite(self, f: Factor) -> _Variable:
@@ -412,28 +419,27 @@ class _Builder:
 
 
 # -- scenario drivers -----------------------------------------------------------------------------
-def _path_equation(path, fid: str) -> tuple[str, tuple | None]:
-    """A driver path as an expression of TIME; a table is ``{table}``, a graphical function."""
+def _path_equation(path, fid: str, table_name: str) -> str:
+    """A driver path as an expression of TIME; a table is the graphical function ``table_name``."""
     if isinstance(path, Constant):
-        return _num(_scalar(path.value_, fid)), None
+        return _num(_scalar(path.value_, fid))
     if isinstance(path, Step):
         value, base = _scalar(path.value_, fid), _scalar(path.base, fid)
-        return f"IF TIME >= {_num(path.at)} THEN {_num(value)} ELSE {_num(base)}", None
+        return f"IF TIME >= {_num(path.at)} THEN {_num(value)} ELSE {_num(base)}"
     if isinstance(path, Pulse):
         value, base = _scalar(path.value_, fid), _scalar(path.base, fid)
         end = _num(path.at + path.duration)
-        return f"IF TIME >= {_num(path.at)} AND TIME < {end} THEN {_num(value)} ELSE {_num(base)}", None
+        return f"IF TIME >= {_num(path.at)} AND TIME < {end} THEN {_num(value)} ELSE {_num(base)}"
     if isinstance(path, Ramp):
         value, base = _scalar(path.value_, fid), _scalar(path.base, fid)
         slope = (value - base) / (path.end - path.start)
         line = f"{_num(base)} + {_num(slope)} * (TIME - {_num(path.start)})"
         return (
             f"IF TIME <= {_num(path.start)} THEN {_num(base)} "
-            f"ELSE (IF TIME >= {_num(path.end)} THEN {_num(value)} ELSE {line})",
-            None,
+            f"ELSE (IF TIME >= {_num(path.end)} THEN {_num(value)} ELSE {line})"
         )
     if isinstance(path, Table):
-        return "{table}", (path.times, path.values)
+        return xmile_reference(table_name)
     raise ScenarioError(
         f"the scenario drives '{fid}' along a {type(path).__name__} path, which has no XMILE "
         "form; use a constant, step, ramp, pulse or table"
@@ -441,8 +447,8 @@ def _path_equation(path, fid: str) -> tuple[str, tuple | None]:
 
 
 def _driver_equation(
-    fid: str, level: float, params: FactorParams, sim: Simulation
-) -> tuple[str, tuple | None]:
+    fid: str, level: float, params: FactorParams, sim: Simulation, table_name: str
+) -> str:
     """An exogenous factor's level over time under the scenario's holds and jumps.
 
     Mirrors :meth:`gmsim.system.System.jump` and ``held``: outside its holds the
@@ -468,23 +474,15 @@ def _driver_equation(
         if new != level:
             eqn = f"IF TIME >= {_num(t)} THEN {_num(new)} ELSE {_parens(eqn)}"
         level = new
-    table = None
     for fc in forcings:
-        path_eqn, path_table = _path_equation(fc.path, fid)
-        if path_table is not None:
-            if table not in (None, path_table):
-                raise ScenarioError(
-                    f"the scenario drives '{fid}' along two different tables; the XMILE "
-                    "export writes one table per factor"
-                )
-            table = path_table
+        path_eqn = _path_equation(fc.path, fid, table_name)
         window = [f"TIME >= {_num(fc.start)}"] if np.isfinite(fc.start) else []
         window += [f"TIME < {_num(fc.end)}"] if np.isfinite(fc.end) else []
         if window:
             eqn = f"IF {' AND '.join(window)} THEN {_parens(path_eqn)} ELSE {_parens(eqn)}"
         else:
             eqn = path_eqn
-    return eqn, table
+    return eqn
 
 
 def _parens(eqn: str) -> str:

@@ -273,6 +273,15 @@ def test_scenario_built_into_the_file_agrees(tmp_path):
     assert_same_run(pysd_run(path), result)
 
 
+class Wave:
+    """A driver path of the user's own, with no XMILE form."""
+
+    breakpoints = ()
+
+    def value(self, t):
+        return 0.5 + 0.1 * np.sin(t)
+
+
 @pytest.mark.parametrize(
     ("scenario", "words"),
     [
@@ -281,6 +290,19 @@ def test_scenario_built_into_the_file_agrees(tmp_path):
         (
             Interventions(forcings=(Forcing("policy_support", Step(2, np.array([0.1, 0.9]), 0.6)),)),
             "one value per run",
+        ),
+        (
+            Interventions(
+                forcings=(
+                    Forcing("policy_support", Table((0, 5), (0.1, 0.9)), end=10),
+                    Forcing("policy_support", Table((10, 20), (0.9, 0.1)), start=10),
+                )
+            ),
+            "along 2 different tables",
+        ),
+        (
+            Interventions(forcings=(Forcing("policy_support", Wave()),)),
+            "along a Wave path, which has no XMILE form",
         ),
     ],
 )
