@@ -25,6 +25,7 @@ import types
 from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -95,18 +96,19 @@ def compare(
     # compile (and so check) every scenario before running any: a mistake in the last fails fast
     systems = [as_system(model, scenario=s, start=start, stop=stop)[0] for s in chosen]
     results = [simulate(system, start=start, stop=stop, dt=dt, method=method) for system in systems]
-    frames = []
-    for scenario, result in zip(chosen, results, strict=True):
-        keep = (
-            list(result.variables)
-            if variables is None
-            else _check_variables(variables, result.variables)
-        )
-        wide = result.to_frame()[keep]
-        tidy = wide.melt(ignore_index=False, var_name="variable", value_name="value").reset_index()
-        tidy.insert(0, "scenario", scenario.name)
-        frames.append(tidy)
-    frame = pd.concat(frames, ignore_index=True)
+    keep = list(results[0].variables) if variables is None else variables
+    keep = _check_variables(keep, results[0].variables)
+    columns = [results[0].variables.index(v) for v in keep]
+    n_time = len(results[0].time)
+    # variable-major blocks, as DataFrame.melt lays them out, built without pandas reshaping
+    frame = pd.DataFrame(
+        {
+            "scenario": np.repeat([s.name for s in chosen], n_time * len(keep)),
+            "time": np.tile(results[0].time, len(chosen) * len(keep)),
+            "variable": np.tile(np.repeat(keep, n_time), len(chosen)),
+            "value": np.concatenate([r.values[0][:, columns].T.ravel() for r in results]),
+        }
+    )
     frame.attrs.update(model=results[0].model, baseline=chosen[0].name if baseline is not None else None)
     return frame
 
