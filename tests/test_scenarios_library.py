@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import re
 import subprocess
 import sys
@@ -151,3 +153,9 @@ def test_the_example_script_runs_and_a_shorter_programme_does_less(capsys):
     year, always = table["training-year", "effectiveness"], table["training-program", "effectiveness"]
     assert 0 < year < always
     assert table["posts-and-training-year", "effectiveness"] > year
+
+
+@pytest.mark.parametrize("module", ["gmsim.scenario", "gmsim.compare"])
+def test_the_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
