@@ -1,0 +1,247 @@
+"""``gmsim loops``: list a model's feedback loops; with --dominance, which of them drive a run."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from gmsim.cli._common import add_model_argument, add_run_options, run_options
+from gmsim.dominance import AT_REST, Dominance, DominanceShift, dominance_shift, loop_dominance
+from gmsim.errors import GmsimError
+from gmsim.loops import DEFAULT_MAX_LOOPS, LoopList, find_loops
+from gmsim.output import check_writable, output_dir
+from gmsim.simulate import as_system
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "loops",
+        help="list feedback loops (R/B) and, with --dominance, which loops drive a run",
+        description="List the feedback loops of a model (the paper's default model when MODEL is "
+        "left out): id, polarity (R reinforcing, B balancing), length, delays and the factors in "
+        "order; write DIR/loops.csv. With --dominance, run the model and score every loop at every "
+        "time by the Loops That Matter method: write DIR/dominance.csv (relative loop scores), "
+        "DIR/dominance.png, DIR/periods.csv, DIR/link_scores.csv and DIR/loop_summary.csv; with a "
+        "--scenario also DIR/shift.csv and DIR/shift.png, the loops that gained or lost share "
+        "against the baseline (or --against).",
+    )
+    add_model_argument(p)
+    p.add_argument(
+        "--max-length",
+        type=int,
+        metavar="N",
+        help="longest loop listed, in links (>= 2; default: no bound)",
+    )
+    p.add_argument(
+        "--max-loops",
+        type=int,
+        default=DEFAULT_MAX_LOOPS,
+        metavar="N",
+        help="most loops listed; the shortest are kept (default: %(default)s)",
+    )
+    p.add_argument(
+        "--adjustment",
+        action="store_true",
+        help="also list each factor's one-link adjustment loop (A1, A2, ...) and, with --dominance, "
+        "compare them with the other loops as Stella does",
+    )
+    p.add_argument("--loop", metavar="ID", help="show the links of one loop (e.g. R1)")
+    p.add_argument("--dominance", action="store_true", help="score the loops along a run")
+    p.add_argument(
+        "--scenario", metavar="NAME_OR_PATH", help="run this scenario (see `gmsim scenarios`)"
+    )
+    p.add_argument(
+        "--against",
+        metavar="NAME_OR_PATH",
+        help="with --dominance and --scenario: the reference run of the shift (default: baseline)",
+    )
+    p.add_argument(
+        "--no-equilibrium",
+        action="store_true",
+        help="start from the model's own biases instead of at rest, so the baseline moves",
+    )
+    add_run_options(p)
+    p.add_argument(
+        "--out", default="gmsim-output", metavar="DIR", help="output folder (default: %(default)s)"
+    )
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    check_writable(args.out)
+    if args.against and not args.scenario:
+        raise GmsimError("--against needs --scenario: the shift compares a scenario run with it")
+    if args.against and not args.dominance:
+        raise GmsimError("--against only matters with --dominance; add --dominance")
+    options = run_options(args)
+    equilibrium = False if args.no_equilibrium else None
+    system, _ = as_system(
+        args.model,
+        scenario=args.scenario,
+        equilibrium=equilibrium,
+        start=options["start"],
+        stop=options["stop"],
+    )
+    loops = find_loops(
+        system, max_length=args.max_length, max_loops=args.max_loops, adjustment=args.adjustment
+    )
+    print(loops.summary())
+    if args.loop:
+        print(describe_loop(loops, args.loop, system.graph))
+    elif loops:
+        print(loop_table(loops))
+    dominance = shift = None
+    if args.dominance:
+        mode = "include" if args.adjustment else "exclude"
+        common = dict(
+            adjustment=mode,
+            equilibrium=equilibrium,
+            max_length=args.max_length,
+            max_loops=args.max_loops,
+        )
+        if args.scenario:
+            shift = dominance_shift(args.model, args.scenario, against=args.against, **common, **options)
+            dominance = shift.scenario
+        else:
+            dominance = loop_dominance(args.model, **common, **options)
+    with output_dir(args.out) as stage:
+        loops.to_frame().to_csv(stage / "loops.csv", index=False)
+        if dominance is not None:
+            write_dominance(dominance, stage)
+        if shift is not None:
+            write_shift(shift, stage)
+    if dominance is not None:
+        print(dominance_report(dominance))
+    if shift is not None:
+        print(shift_report(shift))
+    written = ["loops.csv"]
+    if dominance is not None:
+        written += [
+            "dominance.csv",
+            "dominance.png",
+            "periods.csv",
+            "link_scores.csv",
+            "loop_summary.csv",
+        ]
+    if shift is not None:
+        written += ["shift.csv", "shift.png"]
+    print(f"wrote {args.out}/{', '.join(written)}")
+    return 0
+
+
+def loop_table(loops: LoopList) -> str:
+    """The loops as a text table: id, polarity, links, delay, name (wrapped)."""
+    lines = [f"  {'id':<5}{'pol':<5}{'links':>5}{'delay':>7}  loop"]
+    for lp in loops:
+        delay = f"{lp.delay:g}" if lp.delay else ""
+        wrapped = textwrap.wrap(lp.name, width=80) or [""]
+        lines.append(f"  {lp.id:<5}{lp.polarity:<5}{lp.length:>5}{delay:>7}  {wrapped[0]}")
+        lines.extend(" " * 24 + more for more in wrapped[1:])
+    return "\n".join(lines)
+
+
+def describe_loop(loops: LoopList, id: str, graph) -> str:
+    """One loop link by link: weight, sign, delay and the paper section of each link."""
+    lp = loops.get(id)
+    kind = {"R": "reinforcing", "B": "balancing", "U": "undetermined"}[lp.polarity]
+    lines = [
+        f"{lp.id}: {kind} loop of {lp.length} link(s)"
+        + (" (adjustment)" if lp.kind != "feedback" else "")
+    ]
+    lines.append(f"  {lp.name}")
+    if lp.kind != "feedback":
+        lines.append("  the factor's first-order adjustment toward the level its causes set (−x/τ)")
+        return "\n".join(lines)
+    for (cause, effect), sign, delay in zip(lp.links, lp.signs, lp.delays, strict=True):
+        data = graph.edges[cause, effect]
+        what = f"{'+' if sign > 0 else '-' if sign < 0 else '0'} weight {data.get('weight', float('nan')):g}"
+        if delay:
+            what += f", delay {delay:g} months"
+        if data.get("kind") == "composite":
+            what += " (part of the composite)"
+        source = f"  [{data['source']}]" if data.get("source") else ""
+        lines.append(f"  {cause} -> {effect}: {what}{source}")
+    return "\n".join(lines)
+
+
+def write_dominance(dominance: Dominance, folder: Path) -> None:
+    """dominance.csv (relative scores + leading loops), dominance.png, periods.csv, link_scores.csv,
+    loop_summary.csv."""
+    frame = dominance.to_frame()
+    frame = pd.concat([frame, dominance.dominant()], axis=1)
+    frame["adjustment_share"] = dominance.adjustment_share
+    frame.reset_index().to_csv(folder / "dominance.csv", index=False)
+    dominance.periods().to_csv(folder / "periods.csv", index=False)
+    dominance.link_scores.reset_index().to_csv(folder / "link_scores.csv", index=False)
+    dominance.summary().to_csv(folder / "loop_summary.csv", index=False)
+    fig = dominance.plot()
+    fig.savefig(folder / "dominance.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def write_shift(shift: DominanceShift, folder: Path) -> None:
+    """shift.csv (one row per loop) and shift.png."""
+    shift.table().to_csv(folder / "shift.csv", index=False)
+    fig = shift.plot()
+    fig.savefig(folder / "shift.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def dominance_report(dominance: Dominance) -> str:
+    """Who leads when: the periods by polarity, then by loop."""
+    lines = [f"\nLoop dominance | {dominance.model} | scenario: {dominance.scenario}"]
+    if not abs(dominance.relative).any():
+        lines.append(
+            "  the run is at rest: no loop is active (a model started at equilibrium moves only under a "
+            "scenario; use --scenario, or --no-equilibrium)"
+        )
+        return "\n".join(lines)
+    lines.append("  majority by polarity (R: reinforcing loops together, B: balancing):")
+    for row in dominance.periods(by="polarity").itertuples():
+        if row.loop == AT_REST:
+            lines.append(f"    months {row.start:>6g} - {row.end:<6g} at rest")
+        else:
+            lines.append(
+                f"    months {row.start:>6g} - {row.end:<6g} {row.polarity} {row.share:4.0%}, led by {row.loop}"
+            )
+    lines.append("  leading loop (dominant by itself when marked *):")
+    for row in dominance.periods().itertuples():
+        if row.loop == AT_REST:
+            continue
+        mark = "*" if row.alone else " "
+        lines.append(
+            f"    months {row.start:>6g} - {row.end:<6g} {row.loop:<5}{mark}{row.share:4.0%}  "
+            f"{textwrap.shorten(row.name, 70, placeholder=' …')}"
+        )
+    adj = dominance.adjustment_share
+    if dominance.adjustment == "exclude" and (adj == adj).any():
+        lines.append(
+            f"  factors' own adjustment loops (left out above) hold {float(pd.Series(adj).mean()):.0%} of all "
+            "loop activity on average; --adjustment compares them too"
+        )
+    return "\n".join(lines)
+
+
+def shift_report(shift: DominanceShift) -> str:
+    """The loops that gained and lost most share against the reference run."""
+    lines = [f"\nDominance shift | {shift.scenario.scenario} against {shift.reference.scenario}"]
+    if shift.note:
+        lines.append(f"  note: {shift.note}")
+    table = shift.table()
+    if table.empty:
+        lines.append("  no loop is active in either run")
+        return "\n".join(lines)
+    lines.append(
+        f"  {'loop':<6}{'scenario':>9}{'reference':>10}{'change':>8}  largest gain / loss (month)"
+    )
+    for row in table.head(8).itertuples():
+        gain = f"{row.largest_gain:+.2f} ({row.gain_month:g})" if row.largest_gain > 0 else "-"
+        loss = f"{row.largest_loss:+.2f} ({row.loss_month:g})" if row.largest_loss < 0 else "-"
+        lines.append(
+            f"  {row.id:<6}{row.share_scenario:>9.1%}{row.share_reference:>10.1%}{row.change:>+8.1%}  {gain} / {loss}"
+        )
+    return "\n".join(lines)
