@@ -15,6 +15,7 @@ Examples
 0.0
 """
 
+from gmsim import _source_layout  # noqa: F401  (first: makes gmsim.models findable)
 from gmsim.errors import GmsimError, ModelError, OutputError, ScenarioError, SimulationError
 from gmsim.factor_system import FactorSystem, compile_model
 from gmsim.model import Dynamics, Factor, Link, Model, Simulation

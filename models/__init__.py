@@ -1,0 +1,1 @@
+"""The model library shipped with gmsim: the paper's default model and scenarios."""

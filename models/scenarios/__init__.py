@@ -1,0 +1,1 @@
+"""The scenario library: "what if" files for the default model."""
