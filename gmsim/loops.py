@@ -103,7 +103,7 @@ class Loop:
 
     def __post_init__(self) -> None:
         if not self.labels:
-            object.__setattr__(self, "labels", tuple(v.replace("_", " ") for v in self.variables))
+            object.__setattr__(self, "labels", tuple(str(v).replace("_", " ") for v in self.variables))
 
     @property
     def length(self) -> int:
@@ -395,6 +395,10 @@ def adjustment_loops(graph: nx.DiGraph) -> list[Loop]:
     ]
 
 
+def _label(graph: nx.DiGraph, node) -> str:
+    return graph.nodes[node].get("label") or str(node).replace("_", " ")
+
+
 def _make_loop(cycle: Sequence[str], graph: nx.DiGraph) -> Loop:
     n = len(cycle)
     edges = [graph.edges[cycle[k], cycle[(k + 1) % n]] for k in range(n)]
@@ -403,7 +407,7 @@ def _make_loop(cycle: Sequence[str], graph: nx.DiGraph) -> Loop:
         variables=tuple(cycle),
         signs=tuple(int(e.get("sign", 1)) for e in edges),
         delays=tuple(float(e.get("delay", 0.0) or 0.0) for e in edges),
-        labels=tuple(graph.nodes[v].get("label") or v.replace("_", " ") for v in cycle),
+        labels=tuple(_label(graph, v) for v in cycle),
     )
 
 

@@ -1,0 +1,293 @@
+"""Feedback loop listing: polarity, ids, bounds, the default model's loops, bad input, `gmsim loops`."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+import gmsim
+from gmsim.cli import main
+from gmsim.loops import LoopError, find_loops
+
+
+def graph_of(edges):
+    g = nx.DiGraph(name="hand-built")
+    for a, b, sign in edges:
+        g.add_edge(a, b, sign=sign, weight=0.5 * sign, delay=0.0)
+    return g
+
+
+@pytest.mark.parametrize(
+    ("signs", "polarity"),
+    [((1, 1), "R"), ((-1, -1), "R"), ((1, -1), "B"), ((1, 1, -1), "B"), ((-1, -1, -1), "B"),
+     ((-1, 1, -1, 1), "R"), ((1, 0, 1), "U")],
+)  # fmt: skip
+def test_polarity_is_the_product_of_link_signs(signs, polarity):
+    nodes = [f"v{k}" for k in range(len(signs))]
+    g = graph_of([(nodes[k], nodes[(k + 1) % len(nodes)], s) for k, s in enumerate(signs)])
+    (loop,) = find_loops(g)
+    assert loop.polarity == polarity
+    assert loop.id == f"{polarity}1"
+    assert loop.length == len(signs)
+    assert loop.variables[0] == "v0"  # starts at the variable first in the graph
+
+
+def test_ids_number_each_polarity_shortest_first():
+    # a 2-loop (R), a 3-loop (B) and a 4-loop (R) sharing node a
+    g = graph_of(
+        [("a", "b", 1), ("b", "a", 1), ("a", "c", 1), ("c", "d", -1), ("d", "a", 1),
+         ("a", "e", -1), ("e", "f", -1), ("f", "g", 1), ("g", "a", 1)]
+    )  # fmt: skip
+    loops = find_loops(g)
+    assert [(lp.id, lp.length) for lp in loops] == [("R1", 2), ("B1", 3), ("R2", 4)]
+    assert loops["B1"].links == (("a", "c"), ("c", "d"), ("d", "a"))
+    assert loops["b1"] is loops["B1"]  # ids in any case
+    assert [lp.id for lp in loops.reinforcing] == ["R1", "R2"]
+    assert [lp.id for lp in loops.through("e")] == ["R2"]
+
+
+def complete_digraph_loops(n: int, up_to: int) -> int:
+    """Simple cycles of the complete digraph on n nodes with at most `up_to` links: Σ C(n,k)(k−1)!."""
+    return sum(math.comb(n, k) * math.factorial(k - 1) for k in range(2, up_to + 1))
+
+
+def test_length_bound_counts_match_the_complete_digraph():
+    g = nx.complete_graph(6, create_using=nx.DiGraph)
+    nx.set_edge_attributes(g, 1, "sign")
+    assert complete_digraph_loops(6, 6) == 409
+    for bound in (2, 3, 4, None):
+        loops = find_loops(g, max_length=bound)
+        assert len(loops) == complete_digraph_loops(6, bound or 6)
+        assert not loops.truncated and loops.note == ""
+        assert all(lp.length <= (bound or 6) for lp in loops)
+
+
+def test_count_bound_keeps_the_shortest_and_says_so():
+    g = nx.complete_graph(5, create_using=nx.DiGraph)
+    nx.set_edge_attributes(g, 1, "sign")
+    loops = find_loops(g, max_loops=25)
+    assert len(loops) == 25 and loops.truncated
+    lengths = [lp.length for lp in loops]
+    assert lengths.count(2) == 10 and lengths.count(3) == 15  # all 2-loops, then 3-loops up to the cap
+    assert "every loop of up to 2 links and 15 of those of 3 links" in loops.note
+    assert "max_loops" in loops.summary()
+    # exactly at the cap is complete
+    assert not find_loops(g, max_length=3, max_loops=30).truncated
+
+
+@pytest.mark.parametrize("bound", [1, 0, -3])
+def test_max_length_below_two_is_refused(bound):
+    with pytest.raises(LoopError, match="at least 2 links"):
+        find_loops(max_length=bound)
+
+
+def test_bad_max_loops_is_refused():
+    with pytest.raises(LoopError, match="max_loops"):
+        find_loops(max_loops=0)
+
+
+def test_unknown_loop_id_suggests_a_near_one():
+    loops = find_loops()
+    with pytest.raises(LoopError, match=r"no loop 'R99'.*did you mean 'R9'\?.*R1-R\d+, B1-B\d+"):
+        loops.get("R99")
+
+
+def no_loop_model() -> gmsim.Model:
+    return gmsim.Model(
+        name="chain",
+        factors=(
+            gmsim.Factor("training", kind="exogenous", initial=0.5),
+            gmsim.Factor("staff_capability", initial=0.4),
+            gmsim.Factor("responsiveness", initial=0.4),
+        ),
+        links=(
+            gmsim.Link("training", "staff_capability", 0.6),
+            gmsim.Link("staff_capability", "responsiveness", 0.5),
+        ),
+    )
+
+
+def test_a_model_without_loops_gives_an_empty_list_and_a_clear_message():
+    loops = find_loops(no_loop_model())
+    assert len(loops) == 0
+    assert "model 'chain' has no feedback loops" in loops.summary()
+    with pytest.raises(LoopError, match="has no feedback loops"):
+        loops.get("R1")
+
+
+def test_adjustment_loops_are_one_per_endogenous_factor():
+    model = gmsim.load_model()
+    loops = find_loops(model, adjustment=True)
+    adjustment = [lp for lp in loops if lp.kind == "adjustment"]
+    assert [lp.variables[0] for lp in adjustment] == [f.id for f in model.endogenous]
+    assert all(lp.polarity == "B" and lp.length == 1 and lp.id.startswith("A") for lp in adjustment)
+    assert adjustment[0].name == f"Adjustment of {model.endogenous[0].label}"
+    assert len(loops.feedback) == len(find_loops(model))
+
+
+# -- the paper's default model ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def default():
+    return gmsim.load_model()
+
+
+@pytest.fixture(scope="module")
+def default_loops(default):
+    return find_loops(default)
+
+
+def sign_of(model, cause, effect) -> int:
+    """A link's sign read from the model's own links (composites: their parts count +)."""
+    for link in model.links:
+        if (link.cause, link.effect) == (cause, effect):
+            return link.sign
+    assert any(part == cause for part, _ in model.factor(effect).of)
+    return 1
+
+
+def test_every_loop_polarity_agrees_with_the_model_links(default, default_loops):
+    assert len(default_loops) > 20
+    for lp in default_loops:
+        product = math.prod(sign_of(default, a, b) for a, b in lp.links)
+        assert lp.polarity == ("R" if product > 0 else "B")
+        assert len(set(lp.variables)) == lp.length  # simple
+
+
+def test_exogenous_factors_are_never_on_a_loop(default, default_loops):
+    exogenous = {f.id for f in default.exogenous}
+    assert not any(exogenous & set(lp.variables) for lp in default_loops)
+
+
+def test_success_loops_through_leadership_funding_and_effectiveness_reinforce(default_loops):
+    success = default_loops.through("leadership_attention", "funding", "effectiveness")
+    assert len(success) >= 5
+    by_vars = {lp.variables: lp for lp in success}
+    # attention -> funding -> training -> capability -> responsiveness -> service -> effectiveness
+    key = ("leadership_attention", "funding", "training", "staff_capability", "responsiveness",
+           "public_service", "effectiveness")  # fmt: skip
+    assert by_vars[key].polarity == "R"
+    assert by_vars[key].delayed == (
+        ("leadership_attention", "funding"),
+        ("effectiveness", "leadership_attention"),
+    )
+    assert by_vars[key].delay == 6.0
+    # the shortest one runs through ICT infrastructure
+    ict = by_vars[
+        ("leadership_attention", "funding", "ict_infrastructure", "public_service", "effectiveness")
+    ]
+    assert ict.polarity == "R"
+    assert "→||" in ict.name
+    # funding relieves workload: attention -> funding -| workload -| responsiveness is reinforcing too
+    relief = by_vars[
+        (
+            "leadership_attention",
+            "funding",
+            "workload",
+            "responsiveness",
+            "public_service",
+            "effectiveness",
+        )
+    ]
+    assert relief.polarity == "R"
+    assert {lp.polarity for lp in success} == {"R", "B"}  # paths through review burden balance
+    assert all(lp.polarity == "R" for lp in success if "review_burden" not in lp.variables and
+               "citizen_engagement" not in lp.variables)  # fmt: skip
+
+
+def test_workload_loops_balance(default_loops):
+    workload = default_loops.through("workload")
+    by_vars = {lp.variables: lp for lp in workload}
+    # engagement adds work, work slows replies, slow replies cost engagement
+    assert by_vars[("workload", "responsiveness", "citizen_engagement")].polarity == "B"
+    # ... and work exhausts capability
+    assert (
+        by_vars[("staff_capability", "responsiveness", "citizen_engagement", "workload")].polarity == "B"
+    )
+    assert (
+        by_vars[
+            ("staff_capability", "content_attractiveness", "citizen_engagement", "workload")
+        ].polarity
+        == "B"
+    )
+    # every loop where engagement feeds workload and workload acts directly on capability or replies balances
+    for lp in workload:
+        links = set(lp.links)
+        if ("citizen_engagement", "workload") in links and "funding" not in lp.variables:
+            if {"review_burden", "public_trust"}.isdisjoint(lp.variables):
+                assert lp.polarity == "B", lp
+
+
+def test_trust_loop_is_the_shortest_reinforcing_loop(default_loops):
+    r1 = default_loops["R1"]
+    assert r1.variables == ("public_trust", "citizen_engagement", "effectiveness")
+    assert r1.name == "Public trust → Citizen engagement → Effectiveness"
+
+
+def test_frame_has_one_row_per_loop(default_loops):
+    frame = default_loops.to_frame()
+    assert len(frame) == len(default_loops)
+    assert frame.loc[0, "variables"] == " -> ".join(default_loops[0].variables)
+    assert set(frame["polarity"]) == {"R", "B"}
+
+
+# -- gmsim loops ------------------------------------------------------------------------------------
+def test_cli_lists_loops_and_writes_the_csv(tmp_path, capsys, default_loops):
+    assert main(["loops", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{len(default_loops)} feedback loops")
+    assert "R1   R        3         Public trust → Citizen engagement → Effectiveness" in out
+    frame = pd.read_csv(tmp_path / "loops.csv")
+    assert list(frame["id"]) == list(default_loops.ids)
+
+
+def test_cli_shows_one_loop_link_by_link(tmp_path, capsys):
+    assert main(["loops", "--loop", "R3", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "R3: reinforcing loop of 5 link(s)" in out
+    assert "leadership_attention -> funding: + weight 0.8, delay 3 months  [2.2.4, 2.4.3]" in out
+    assert "public_service -> effectiveness: + weight 0.333333 (part of the composite)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--max-length", "1"], "must be at least 2 links"),
+     (["--loop", "R99"], "did you mean 'R9'"),
+     (["--against", "baseline"], "--against needs --scenario"),
+     (["--scenario", "hacker-attack", "--against", "baseline"], "--against only matters with --dominance")],
+)  # fmt: skip
+def test_cli_bad_input_exits_2_with_one_message(tmp_path, capsys, argv, message):
+    assert main(["loops", *argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+CHAIN_TOML = """
+[model]
+name = "chain"
+[factors.training]
+group = "internal_barrier"
+kind = "exogenous"
+initial = 0.5
+[factors.staff_capability]
+group = "process"
+initial = 0.4
+tau = 2.0
+[[links]]
+from = "training"
+to = "staff_capability"
+weight = 0.6
+"""
+
+
+def test_cli_on_a_model_without_loops(tmp_path, capsys):
+    path = tmp_path / "chain.toml"
+    path.write_text(CHAIN_TOML)
+    assert main(["loops", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert "model 'chain' has no feedback loops" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "out" / "loops.csv").empty
+    assert main(["loops", str(path), "--dominance", "--out", str(tmp_path / "out2")]) == 2
+    assert "no loop dominance to compute" in capsys.readouterr().err
