@@ -1,0 +1,431 @@
+"""An imported stock-and-flow model compiled for the engine: :class:`XmileSystem`.
+
+The states are the model's stocks and the hidden stocks of its smooths and
+delays. Auxiliaries and flows are evaluated in one dependency order fixed at
+compile time; those that cannot change during a run (constants and what
+depends on constants alone, INIT values) are computed once per run when the
+run starts. The derivative of a stock is the sum of its inflows minus its
+outflows; a non-negative stock never loses more than it holds in one DT.
+
+Everything works over a batch of runs at once: per-run numbers (a
+``constant:<name>`` or ``initial:<stock>`` column of a batch) make every value
+an array with one entry per run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from gmsim.errors import ModelError, ScenarioError, SimulationError, did_you_mean
+from gmsim.system import Forcing, Interventions, Params, System
+from gmsim.xmile import builtins as bi
+from gmsim.xmile.compiler import Compiler, History
+from gmsim.xmile.expr import Call
+from gmsim.xmile.flat import Delayed, FlatVariable, Initial, Previous, Ref, children, refs
+from gmsim.xmile.graph import causal_graph
+from gmsim.xmile.names import canonical
+
+__all__ = ["XmileParams", "XmileSystem"]
+
+_TIME_CALLS = frozenset({"TIME", "STEP", "RAMP", "PULSE"})
+
+
+@dataclass
+class XmileParams(Params):
+    """Numbers of a batch of runs of an imported model (rows = runs).
+
+    ``constants`` holds the value of each ``constant:<name>`` parameter;
+    ``initials`` an initial value per stock, NaN where the stock's own
+    equation decides. ``run`` is filled when a run starts (values fixed for
+    the run, and the history that DELAY and PREVIOUS read).
+    """
+
+    constants: np.ndarray | None = None
+    initials: np.ndarray | None = None
+    run: object = None
+
+
+@dataclass
+class _Run:
+    values: list
+    history: History | None
+    observed: int = 0
+    last: float = math.nan
+
+
+class XmileSystem(System):
+    """An imported XMILE model, compiled (see the module docstring).
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> from gmsim.xmile import load_xmile_text
+    >>> from gmsim.xmile.examples import TEACUP
+    >>> system = load_xmile_text(TEACUP).compile()
+    >>> system.state_names, system.parameter_names()[:2]
+    (('Teacup_Temperature',), ('constant:Room_Temperature', 'constant:Characteristic_Time'))
+    """
+
+    bounds = None
+
+    def __init__(self, model, interventions: Interventions | None = None):
+        iv = interventions or Interventions()
+        if iv.added_links:
+            raise ScenarioError(
+                f"model '{model.name}' is a stock-and-flow model: added links apply to factor models only"
+            )
+        self.model = model
+        self.name = model.name
+        self.simulation = model.simulation
+        flat = model.variables
+        self._vars = {v.name: v for v in flat}
+        self._slots = {v.name: i for i, v in enumerate(flat)}
+        self._keys = {canonical(v.name): v.name for v in flat}
+        stocks = [v for v in flat if v.kind == "stock"]
+        self.state_names = tuple(v.name for v in stocks)
+        self._stock_slots = [self._slots[v.name] for v in stocks]
+        visible = [v for v in flat if not v.hidden]
+        self.variable_names = tuple(v.name for v in visible)
+        self._report = [self._slots[v.name] for v in visible]
+        self.groups = {v.name: v.kind for v in visible}
+        self.labels = {v.name: v.label or v.name for v in visible}
+        self.units = {v.name: v.units for v in visible}
+        self.graph = causal_graph(flat)
+        dt, start = model.simulation.dt, model.simulation.start
+        self.dt = dt
+        self._hold_time = model.dialect == "vensim"
+
+        self._constants = [v.name for v in visible if self._is_constant(v)]
+        self._visible_stocks = [v.name for v in stocks if not v.hidden]
+        self.interventions = self._rename(iv)
+        forced = {f.variable for f in self.interventions.forcings} - set(self.state_names)
+
+        # what DELAY and PREVIOUS read from the past
+        tracked = sorted(
+            {n.input.name for v in flat for n in _nodes(v.equation) if isinstance(n, Delayed | Previous)}
+        )
+        self._history = {name: j for j, name in enumerate(tracked)}
+        self._tracked = [self._slots[name] for name in tracked]
+        self._h = len(flat)
+        options = {"dt": dt, "start": start, "stop": model.simulation.stop, "pure": model.pure_functions}
+        options.update(history=self._history, history_slot=self._h)
+        run = Compiler(self._slots, mode="run", **options)
+        init = Compiler(self._slots, mode="init", **options)
+
+        # values fixed for a run live after the variables: the history, then each constant and
+        # each stock's initial value (None when its equation decides), so closures read them by index
+        n, nc = len(flat), len(self._constants)
+        self._shadow = {name: n + 1 + j for j, name in enumerate(self._constants)}
+        self._shadow.update({name: n + 1 + nc + k for k, name in enumerate(self._visible_stocks)})
+        self._size = n + 1 + nc + len(self._visible_stocks)
+        self._const_values = [self._constant_value(self._vars[name], init) for name in self._constants]
+        dynamic = self._dynamic(flat, forced)
+        run_order = [x for x in self._order(flat, "run") if x in dynamic and x not in self.state_names]
+        self._init_fns = [
+            (self._slots[x], self._closure(self._vars[x], init, forced))
+            for x in self._order(flat, "init")
+        ]
+        self._run_fns = [(self._slots[x], self._closure(self._vars[x], run, forced)) for x in run_order]
+        self._flows = [
+            (
+                [self._slots[f] for f in v.inflows],
+                [self._slots[f] for f in v.outflows],
+                v.non_negative,
+            )
+            for v in stocks
+        ]
+        self.uses_dt = any(v.non_negative for v in stocks) or any(
+            isinstance(n, Previous) or (isinstance(n, Call) and n.name in ("DT", "PULSE"))
+            for v in flat
+            for n in _nodes(v.equation)
+        )
+
+    # -- names -----------------------------------------------------------------------------------------
+    def _name(self, name: str, choices: Sequence[str], what: str) -> str:
+        found = self._keys.get(canonical(name))
+        if found is None or found not in choices:
+            raise ScenarioError(
+                f"'{name}' is not {what} of model '{self.name}'{did_you_mean(name, choices)}"
+            )
+        return found
+
+    def _rename(self, iv: Interventions) -> Interventions:
+        """Interventions with every name spelled as the model spells it (names are case-insensitive)."""
+        forcings = tuple(
+            dataclasses.replace(f, variable=self._name(f.variable, self.variable_names, "a variable"))
+            for f in iv.forcings
+        )
+        events = tuple(
+            dataclasses.replace(e, variable=self._name(e.variable, self._visible_stocks, "a stock"))
+            for e in iv.events
+        )
+        overrides = {self._parameter(k): v for k, v in iv.overrides.items()}
+        return Interventions(overrides=overrides, forcings=forcings, events=events)
+
+    def _parameter(self, name: str) -> str:
+        kind, _, target = name.partition(":")
+        table = {"constant": self._constants, "initial": self._visible_stocks}
+        found = self._keys.get(canonical(target))
+        if kind not in table or found not in table[kind]:
+            raise ModelError(
+                f"unknown parameter '{name}'{did_you_mean(name, self.parameter_names())}; parameters of "
+                "an imported model are named constant:<auxiliary> and initial:<stock>"
+            )
+        return f"{kind}:{found}"
+
+    # -- compile -----------------------------------------------------------------------------------------
+    def _is_constant(self, v: FlatVariable) -> bool:
+        if v.kind == "stock" or v.gf is not None:
+            return False
+        return all(
+            not isinstance(n, Ref | Delayed | Previous | Initial)
+            and not (isinstance(n, Call) and (n.name in _TIME_CALLS or n.name in bi.STATEFUL))
+            for n in _nodes(v.equation)
+        )
+
+    def _constant_value(self, v: FlatVariable, compiler: Compiler) -> float:
+        value = compiler.compile(v.equation)
+        value = value if isinstance(value, float) else float(value([], self.simulation.start))
+        return max(value, 0.0) if v.non_negative else value
+
+    def _deps(self, v: FlatVariable, mode: str) -> set[str]:
+        if mode == "run" and v.kind == "stock":
+            return set()
+        return refs(v.equation, mode=mode)
+
+    def _order(self, flat, mode: str) -> list[str]:
+        g = nx.DiGraph()
+        g.add_nodes_from(v.name for v in flat)
+        for v in flat:
+            for r in self._deps(v, mode):
+                if not (mode == "run" and self._vars[r].kind == "stock"):
+                    g.add_edge(r, v.name)
+        try:
+            return list(nx.lexicographical_topological_sort(g, key=self._slots.__getitem__))
+        except nx.NetworkXUnfeasible:
+            cycle = [a for a, _ in nx.find_cycle(g)]
+            shown = " -> ".join(
+                self._vars[c].label or c for c in [*cycle, cycle[0]] if not self._vars[c].hidden
+            )
+            what = "initial values" if mode == "init" else "equations"
+            raise ModelError(
+                f"{self.model.path or self.name}: circular {what}: {shown or ' -> '.join(cycle)}; a loop "
+                "needs a stock (or a delay) somewhere to be computable"
+            ) from None
+
+    def _dynamic(self, flat, forced: set[str]) -> set[str]:
+        """Variables whose value can change during a run."""
+        dynamic = set(self.state_names) | forced
+        for name in self._order(flat, "run"):
+            v = self._vars[name]
+            if name in dynamic or any(
+                isinstance(n, Delayed | Previous) or (isinstance(n, Call) and n.name in _TIME_CALLS)
+                for n in _nodes(v.equation, skip_initial=True)
+            ):
+                dynamic.add(name)
+            elif v.kind != "stock" and any(r in dynamic for r in refs(v.equation, mode="run")):
+                dynamic.add(name)
+        return dynamic
+
+    def _closure(self, v: FlatVariable, compiler: Compiler, forced: set[str]):
+        if v.name in self._shadow and v.kind != "stock":  # a constant: its value for this run
+            s = self._shadow[v.name]
+            fn = lambda vals, t: vals[s]  # noqa: E731
+        else:
+            fn = compiler._fn(compiler.compile(v.equation))
+        if v.name in self._shadow and v.kind == "stock":  # an initial value the run may override
+            fn = _overridable(self._shadow[v.name], fn)
+        if v.gf is not None:
+            table, inner = bi.lookup(v.gf), fn
+            fn = lambda vals, t: table(inner(vals, t))  # noqa: E731
+        if v.non_negative and v.kind != "stock":
+            inner_nn = fn
+            fn = lambda vals, t: np.maximum(inner_nn(vals, t), 0.0)  # noqa: E731
+        if v.name in forced:
+            for f in self.interventions.forcings:
+                if f.variable == v.name:
+                    fn = _forced(f, fn)
+        return fn
+
+    # -- parameters ---------------------------------------------------------------------------------------
+    def parameter_names(self) -> tuple[str, ...]:
+        """``constant:<auxiliary>`` for constant auxiliaries and flows, ``initial:<stock>`` for stocks."""
+        return (
+            *(f"constant:{n}" for n in self._constants),
+            *(f"initial:{n}" for n in self._visible_stocks),
+        )
+
+    def parameters(self, batch: Mapping[str, Sequence[float] | np.ndarray] | None = None) -> XmileParams:
+        """Numbers for one run, or one run per row of ``batch`` (parameter name -> values).
+
+        Examples
+        --------
+        >>> from gmsim.xmile import load_xmile_text
+        >>> from gmsim.xmile.examples import TEACUP
+        >>> p = load_xmile_text(TEACUP).compile().parameters({"constant:characteristic time": [5, 10, 20]})
+        >>> p.batch, p.constants[:, 1].tolist()
+        (3, [5.0, 10.0, 20.0])
+        """
+        batch = dict(batch or {})
+        sizes = {len(np.atleast_1d(v)) for v in batch.values()}
+        if len(sizes) > 1:
+            raise ModelError(f"batch columns differ in length: {sorted(sizes)}")
+        B = sizes.pop() if sizes else 1
+        constants = np.tile(np.asarray(self._const_values, dtype=float), (B, 1))
+        initials = np.full((B, len(self._visible_stocks)), np.nan)
+        for source in (batch, self.interventions.overrides):
+            for name, values in source.items():
+                kind, _, target = self._parameter(name).partition(":")
+                values = np.asarray(values, dtype=float)
+                if kind == "constant":
+                    constants[:, self._constants.index(target)] = values
+                else:
+                    initials[:, self._visible_stocks.index(target)] = values
+        return XmileParams(
+            batch=B,
+            forcings=self.interventions.forcings,
+            events=self.interventions.events,
+            constants=constants,
+            initials=initials,
+        )
+
+    # -- the run -------------------------------------------------------------------------------------------
+    def _start(self, params: XmileParams) -> _Run:
+        """Initialise: every variable at the start, in initial-value order."""
+        B = params.batch
+        t0 = self.simulation.start
+        v: list = [0.0] * self._size
+        for j, name in enumerate(self._constants):
+            v[self._shadow[name]] = float(params.constants[0, j]) if B == 1 else params.constants[:, j]
+        for k, name in enumerate(self._visible_stocks):
+            column = params.initials[:, k]
+            v[self._shadow[name]] = (
+                None if np.isnan(column).all() else float(column[0]) if B == 1 else column
+            )
+        with np.errstate(all="ignore"):
+            for slot, fn in self._init_fns:
+                v[slot] = fn(v, t0)
+        history = None
+        if self._tracked:
+            history = History(len(self._tracked), B, t0, 1e-9 * self.dt)
+            history.record(t0, [v[s] for s in self._tracked])
+        v[self._h] = history
+        run = _Run(values=v, history=history)
+        params.run = run
+        return run
+
+    def _run(self, params: XmileParams) -> _Run:
+        return params.run if isinstance(params.run, _Run) else self._start(params)
+
+    def _evaluate(self, t: float, y: np.ndarray, params: XmileParams, run: _Run) -> list:
+        v = list(run.values)
+        if params.batch == 1:
+            for s, value in zip(self._stock_slots, y[0].tolist(), strict=True):
+                v[s] = value
+        else:
+            for i, s in enumerate(self._stock_slots):
+                v[s] = y[:, i]
+        if params.forcings:
+            for i, value in self.held(t, params):
+                v[self._stock_slots[i]] = value
+        now = t
+        if self._hold_time and run.last <= t <= run.last + self.dt * (1 + 1e-9):
+            now = run.last  # Vensim holds TIME and test inputs over a Runge-Kutta step
+        with np.errstate(all="ignore"):
+            for s, fn in self._run_fns:
+                v[s] = fn(v, now)
+        if run.history is not None and now == t:
+            run.history.record(t, [v[s] for s in self._tracked])
+        return v
+
+    def initial_state(self, params: XmileParams) -> np.ndarray:
+        """Stocks at the start, shape ``(batch, n_states)``; also starts the run's history."""
+        run = self._start(params)
+        y = np.empty((params.batch, len(self.state_names)))
+        for i, s in enumerate(self._stock_slots):
+            y[:, i] = run.values[s]
+        return y
+
+    def rhs(self, t: float, y: np.ndarray, params: XmileParams) -> np.ndarray:
+        """Inflows minus outflows of every stock, for every run at once."""
+        v = self._evaluate(t, y, params, self._run(params))
+        dy = np.empty_like(y)
+        dt = self.dt
+        for i, (ins, outs, non_negative) in enumerate(self._flows):
+            net = sum(v[s] for s in ins) - sum(v[s] for s in outs)
+            if non_negative:
+                net = np.maximum(net, -np.maximum(v[self._stock_slots[i]], 0.0) / dt)
+            dy[:, i] = net
+        if params.forcings:
+            for i, _ in self.held(t, params):
+                dy[:, i] = 0.0
+        return dy
+
+    def observe(self, t: float, y: np.ndarray, params: XmileParams) -> np.ndarray:
+        """Every reported variable (stocks, flows, auxiliaries), shape ``(batch, n_variables)``."""
+        run = self._run(params)
+        self._check_step(t, run)
+        v = self._evaluate(t, y, params, run)
+        out = np.empty((params.batch, len(self._report)))
+        for j, s in enumerate(self._report):
+            out[:, j] = v[s]
+        return out
+
+    def _check_step(self, t: float, run: _Run) -> None:
+        """The model's DT is part of its equations: refuse runs that step otherwise."""
+        run.observed += 1
+        first = run.observed == 1
+        if first and abs(t - self.simulation.start) > 1e-9 * self.dt and self._start_matters():
+            raise SimulationError(
+                f"'{self.name}' starts at {self.simulation.start:g} and its initial values depend on "
+                f"TIME; run it from there, or load it with another start (model.with_simulation(start=...))"
+            )
+        step = t - run.last
+        run.last = t
+        if run.observed == 2 and self.uses_dt and step > self.dt * (1 + 1e-6):
+            raise SimulationError(
+                f"'{self.name}' uses DT in its equations (PULSE, PREVIOUS, DT or non-negative stocks) and "
+                f"its DT is {self.dt:g}; a run saving every {step:g} would change what they mean. Run it "
+                "at its own dt, or use model.with_simulation(dt=...)"
+            )
+
+    def _start_matters(self) -> bool:
+        return any(
+            isinstance(n, Call) and n.name in ("TIME", "STEP", "RAMP", "PULSE")
+            for v in self.model.variables
+            for n in _nodes(v.equation)
+        )
+
+
+def _overridable(shadow: int, fn):
+    def initial(vals, t):
+        value = vals[shadow]
+        if value is None:
+            return fn(vals, t)
+        if isinstance(value, np.ndarray) and np.isnan(value).any():
+            return np.where(np.isnan(value), fn(vals, t), value)
+        return value
+
+    return initial
+
+
+def _forced(forcing: Forcing, fn):
+    path = forcing.path
+    return lambda vals, t: path.value(t) if forcing.active(t) else fn(vals, t)
+
+
+def _nodes(node, *, skip_initial: bool = False):
+    """Every node of a resolved tree (``skip_initial``: not inside INIT)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if skip_initial and isinstance(n, Initial):
+            continue
+        yield n
+        stack.extend(children(n))
