@@ -56,7 +56,7 @@ def as_system(
     scenario = load_scenario(scenario) if isinstance(scenario, str | os.PathLike) else scenario
     horizon = {k: float(v) for k, v in (("start", start), ("stop", stop)) if v is not None}
     if horizon:
-        model = model.replace(simulation=dataclasses.replace(model.simulation, **horizon))
+        model = dataclasses.replace(model, simulation=dataclasses.replace(model.simulation, **horizon))
     return model.compile(scenario.interventions(model)), scenario.name
 
 
