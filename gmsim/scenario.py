@@ -83,8 +83,8 @@ import numpy as np
 from gmsim.errors import ModelError, ScenarioError, did_you_mean
 from gmsim.model import Link, Model, Problem
 from gmsim.modelfile import check_keys, locate, read_toml
-from gmsim.paths import Constant, Pulse, Ramp, Table
-from gmsim.system import Event, Forcing, Interventions
+from gmsim.paths import Constant, Ramp, Table
+from gmsim.system import Event, Forcing, Interventions, System
 
 __all__ = [
     "KINDS",
@@ -398,9 +398,9 @@ def check_scenario(scenario: Scenario) -> list[str]:
     for i, c in enumerate(scenario.factors):
         if c.initial is None and c.tau is None:
             out.append(f"{_where(scenario, c, 'factors', i)}: give `initial` and/or `tau`")
-        if c.initial is not None and not _level(c.initial):
+        if c.initial is not None and not _finite(c.initial):
             out.append(
-                f"{_where(scenario, c, 'factors', i, 'initial')}: must be a level in [0, 1], got {c.initial!r}"
+                f"{_where(scenario, c, 'factors', i, 'initial')}: expected a finite number, got {c.initial!r}"
             )
         if c.tau is not None and not (_finite(c.tau) and np.all(np.asarray(c.tau, dtype=float) > 0)):
             out.append(f"{_where(scenario, c, 'factors', i, 'tau')}: must be > 0 months, got {c.tau!r}")
@@ -460,8 +460,8 @@ def _check_action(a: Intervention) -> list[tuple[str | None, str]]:
             out.append((key, f"expected a finite number of months, got {value!r}"))
     for key in ("value", "set"):
         value = getattr(a, key)
-        if value is not None and not _level(value):
-            out.append((key, f"must be a level in [0, 1], got {value!r}"))
+        if value is not None and not _finite(value):
+            out.append((key, f"expected a finite number, got {value!r}"))
     if a.multiply is not None and not (
         _finite(a.multiply) and np.all(np.asarray(a.multiply, dtype=float) >= 0)
     ):
@@ -492,8 +492,8 @@ def _check_table(a: Intervention) -> list[tuple[str | None, str]]:
         )
     if any(b <= t for t, b in itertools.pairwise(times)):
         out.append(("times", f"must increase strictly, got {list(times)!r}"))
-    if not all(_level(v) for v in values):
-        out.append(("values", f"must be levels in [0, 1], got {list(values)!r}"))
+    if not all(_finite(v) for v in values):
+        out.append(("values", f"expected finite numbers, got {list(values)!r}"))
     return out
 
 
@@ -536,53 +536,77 @@ def _span(start: float, end: float) -> str:
 
 
 # -- checks against a model -------------------------------------------------------------------
-def check_against(scenario: Scenario, model: Model, start: float, stop: float) -> list[str]:
-    """Problems of a scenario on ``model`` over the horizon ``[start, stop]``, one message each."""
+def check_against(scenario: Scenario, model: Any, start: float, stop: float) -> list[str]:
+    """Problems of a scenario on ``model`` over the horizon ``[start, stop]``, one message each.
+
+    On a factor model (:class:`~gmsim.model.Model`) targets are factors and
+    levels lie in [0, 1]; on any other model (an imported stock-and-flow model)
+    targets are the variables of its compiled system, events move its stocks,
+    and ``[[links]]`` and ``tau`` have no meaning.
+    """
+    check = _check_on_factors if isinstance(model, Model) else _check_on_system
+    return check(scenario, model, start, stop)
+
+
+def _check_times(scenario: Scenario, i: int, a: Intervention, start: float, stop: float) -> list[str]:
+    """An intervention's times against the horizon of the run."""
+    out = []
+    horizon = f"the run covers months {start:g} to {stop:g}"
+    for key in ("at", "start"):
+        t = getattr(a, key)
+        if t is not None and not start <= t < stop:
+            where = _where(scenario, a, "interventions", i, key)
+            out.append(
+                f"{where}: month {t:g} is outside the run; {horizon}, so use {start:g} <= {key} < {stop:g}"
+            )
+    if a.end is not None and not start < a.end <= stop:
+        out.append(
+            f"{_where(scenario, a, 'interventions', i, 'end')}: month {a.end:g} is outside the run; {horizon}"
+        )
+    if a.times is not None and any(not start <= t <= stop for t in a.times):
+        where = _where(scenario, a, "interventions", i, "times")
+        out.append(f"{where}: {list(a.times)!r} reach outside the run; {horizon}")
+    return out
+
+
+def _unknown(name: str, known: Iterable[str], what: str = "factor") -> str:
+    return (
+        f"unknown {what} '{name}'{did_you_mean(name, known)}; see `gmsim show` for the model's {what}s"
+    )
+
+
+def _check_on_factors(scenario: Scenario, model: Model, start: float, stop: float) -> list[str]:
     out: list[str] = []
     ids = model.factor_ids
     kinds = {f.id: f.kind for f in model.factors}
-    horizon = f"the run covers months {start:g} to {stop:g}"
-
-    def unknown(fid: str) -> str:
-        return (
-            f"unknown factor '{fid}'{did_you_mean(fid, ids)}; see `gmsim show` for the model's factors"
-        )
-
     for i, a in enumerate(scenario.actions):
-
-        def where(key: str | None = None, i: int = i, a: Intervention = a) -> str:
-            return _where(scenario, a, "interventions", i, key)
-
         if a.target not in kinds:
-            out.append(f"{where('target')}: {unknown(a.target)}")
+            out.append(f"{_where(scenario, a, 'interventions', i, 'target')}: {_unknown(a.target, ids)}")
         elif kinds[a.target] == "composite":
             parts = ", ".join(p for p, _ in model.factor(a.target).of)
             out.append(
-                f"{where('target')}: '{a.target}' is a composite (the mean of {parts}) and has no "
-                "level of its own to hold or move; intervene on its parts"
+                f"{_where(scenario, a, 'interventions', i, 'target')}: '{a.target}' is a composite (the "
+                f"mean of {parts}) and has no level of its own to hold or move; intervene on its parts"
             )
-        for key in ("at", "start"):
-            t = getattr(a, key)
-            if t is not None and not start <= t < stop:
-                out.append(
-                    f"{where(key)}: month {t:g} is outside the run; {horizon}, so use {start:g} <= {key} < {stop:g}"
-                )
-        for t in [a.end] if a.end is not None else []:
-            if not start < t <= stop:
-                out.append(f"{where('end')}: month {t:g} is outside the run; {horizon}")
-        if a.times is not None and any(not start <= t <= stop for t in a.times):
-            out.append(f"{where('times')}: {list(a.times)!r} reach outside the run; {horizon}")
+        out += _check_times(scenario, i, a, start, stop)
+        for key in ("value", "set", "values"):
+            levels = getattr(a, key)
+            if levels is not None and not all(_level(v) for v in np.atleast_1d(levels)):
+                where = _where(scenario, a, "interventions", i, key)
+                what = "levels" if key == "values" else "a level"
+                out.append(f"{where}: must be {what} in [0, 1], got {_listed(levels)}")
 
     for i, c in enumerate(scenario.links):
         where = _where(scenario, c, "links", i)
         bad = [(k, fid) for k, fid in (("from", c.cause), ("to", c.effect)) if fid not in kinds]
-        out += [f"{_where(scenario, c, 'links', i, k)}: {unknown(fid)}" for k, fid in bad]
+        out += [f"{_where(scenario, c, 'links', i, k)}: {_unknown(fid, ids)}" for k, fid in bad]
         if bad:
             continue
         exists = any(link.cause == c.cause and link.effect == c.effect for link in model.links)
         if c.add and exists:
             out.append(
-                f"{where}: the model already has the link {c.cause} -> {c.effect}; drop `add = true` to change its weight"
+                f"{where}: the model already has the link {c.cause} -> {c.effect}; "
+                "drop `add = true` to change its weight"
             )
         elif not c.add and not exists:
             causes = [link.cause for link in model.links if link.effect == c.effect]
@@ -592,42 +616,83 @@ def check_against(scenario: Scenario, model: Model, start: float, stop: float) -
             )
         elif c.add and kinds[c.effect] != "endogenous":
             out.append(
-                f"{_where(scenario, c, 'links', i, 'to')}: '{c.effect}' is {kinds[c.effect]}; a link can only cause an endogenous factor"
+                f"{_where(scenario, c, 'links', i, 'to')}: '{c.effect}' is {kinds[c.effect]}; "
+                "a link can only cause an endogenous factor"
             )
         elif c.add and c.cause == c.effect:
             out.append(f"{where}: a link from '{c.cause}' to itself; change its tau instead")
 
     for i, c in enumerate(scenario.factors):
         if c.factor not in kinds:
-            out.append(f"{_where(scenario, c, 'factors', i)}: {unknown(c.factor)}")
+            out.append(f"{_where(scenario, c, 'factors', i)}: {_unknown(c.factor, ids)}")
         elif kinds[c.factor] == "composite":
             out.append(
-                f"{_where(scenario, c, 'factors', i)}: '{c.factor}' is a composite; it has no initial level or tau"
+                f"{_where(scenario, c, 'factors', i)}: '{c.factor}' is a composite; "
+                "it has no initial level or tau"
             )
         elif c.tau is not None and kinds[c.factor] != "endogenous":
             out.append(
                 f"{_where(scenario, c, 'factors', i, 'tau')}: '{c.factor}' is {kinds[c.factor]} and has no tau"
             )
+        if c.initial is not None and not _level(c.initial):
+            where = _where(scenario, c, "factors", i, "initial")
+            out.append(f"{where}: must be a level in [0, 1], got {_listed(c.initial)}")
+    return out
+
+
+def _listed(x: Any) -> str:
+    return repr(list(x)) if isinstance(x, tuple) else repr(x)
+
+
+def _check_on_system(scenario: Scenario, model: Any, start: float, stop: float) -> list[str]:
+    """Problems on a model that is not a factor graph: names are its compiled system's."""
+    out: list[str] = []
+    system: System = model.compile()
+    variables, stocks = system.variable_names, system.state_names
+    for i, a in enumerate(scenario.actions):
+        known, what = (stocks, "stock") if a.kind == "event" else (variables, "variable")
+        where = _where(scenario, a, "interventions", i, "target")
+        if a.kind == "event" and a.target in variables and a.target not in stocks:
+            out.append(
+                f"{where}: '{a.target}' is not a stock, and an event moves a stock; hold it with a clamp"
+            )
+        elif a.target not in known:
+            out.append(f"{where}: {_unknown(a.target, known, what)}")
+        out += _check_times(scenario, i, a, start, stop)
+    for i, c in enumerate(scenario.links):
+        out.append(
+            f"{_where(scenario, c, 'links', i)}: '{system.name}' is a stock-and-flow model; "
+            "[[links]] change the weights of factor models only"
+        )
+    for i, c in enumerate(scenario.factors):
+        if c.tau is not None:
+            where = _where(scenario, c, "factors", i, "tau")
+            out.append(
+                f"{where}: '{system.name}' is a stock-and-flow model; tau belongs to factor models"
+            )
+        if c.initial is not None and f"initial:{c.factor}" not in system.parameter_names():
+            where = _where(scenario, c, "factors", i)
+            out.append(f"{where}: {_unknown(c.factor, stocks, 'stock')}")
     return out
 
 
 # -- in the engine's terms --------------------------------------------------------------------
-def _compile(scenario: Scenario, model: Model, start: float, stop: float) -> Interventions:
+def _compile(scenario: Scenario, model: Any, start: float, stop: float) -> Interventions:
     overrides: dict[str, Any] = {}
     added = []
     for c in scenario.links:
         if c.add:
-            added.append(
-                Link(
-                    c.cause, c.effect, weight=c.weight, delay=c.delay, source=f"scenario {scenario.name}"
-                )
+            link = Link(
+                c.cause, c.effect, weight=c.weight, delay=c.delay, source=f"scenario {scenario.name}"
             )
+            added.append(link)
         else:
             overrides[f"weight:{c.cause}->{c.effect}"] = c.weight
     for c in scenario.factors:
         for key in ("initial", "tau"):
             if getattr(c, key) is not None:
                 overrides[f"{key}:{c.factor}"] = getattr(c, key)
+    base = _levels_at_start(scenario, model, overrides)
     forcings, restores, events = [], [], []
     for a in scenario.actions:
         if a.kind == "event":
@@ -635,12 +700,10 @@ def _compile(scenario: Scenario, model: Model, start: float, stop: float) -> Int
                 Event(t, a.target, multiply=a.multiply, set=a.set) for t in _event_times(a, start, stop)
             ]
             continue
-        factor = model.factor(a.target)
-        base = overrides.get(f"initial:{a.target}", factor.initial)
         window = a.window()
-        forcings.append(Forcing(a.target, _path(a, base), *window))
-        if factor.kind == "exogenous" and window[1] < stop:
-            restores.append(Event(window[1], a.target, set=base))
+        forcings.append(Forcing(a.target, _path(a, base.get(a.target)), *window))
+        if _exogenous(model, a.target) and window[1] < stop:
+            restores.append(Event(window[1], a.target, set=base[a.target]))
     return Interventions(
         overrides=overrides,
         added_links=tuple(added),
@@ -649,13 +712,29 @@ def _compile(scenario: Scenario, model: Model, start: float, stop: float) -> Int
     )
 
 
+def _exogenous(model: Any, name: str) -> bool:
+    return isinstance(model, Model) and model.factor(name).kind == "exogenous"
+
+
+def _levels_at_start(scenario: Scenario, model: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The level each held target starts from: a ramp's base, and where an exogenous factor returns."""
+    targets = {a.target for a in scenario.actions if a.kind != "event"}
+    if isinstance(model, Model):
+        return {x: overrides.get(f"initial:{x}", model.factor(x).initial) for x in targets}
+    if not any(a.kind == "ramp" for a in scenario.actions):
+        return {}
+    system = model.compile(Interventions(overrides={k: v for k, v in overrides.items()}))
+    params = system.parameters()
+    first = system.observe(model.simulation.start, system.initial_state(params), params)[0]
+    return {x: float(first[system.variable_names.index(x)]) for x in targets}
+
+
 def _path(a: Intervention, base: Any):
+    """The path a held target follows inside its window (a pulse or clamp: a constant)."""
     if a.kind == "ramp":
         return Ramp(start=a.start, end=a.end, value=a.value, base=base)
     if a.kind == "table":
         return Table(times=a.times, values=a.values)
-    if a.kind == "pulse":
-        return Pulse(at=a.at, duration=a.duration, value=a.value, base=base)
     return Constant(a.value)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -231,6 +232,54 @@ def test_include_builds_a_package_and_refuses_a_circle(tmp_path):
         load_scenario(loop)
 
 
+@dataclass(frozen=True)
+class Imported:
+    """A model that is not a factor graph, as an imported stock-and-flow model is: it only compiles."""
+
+    inner: Model
+    simulation: Simulation
+
+    @property
+    def name(self) -> str:
+        return "imported"
+
+    def compile(self, interventions=None):
+        return self.inner.compile(interventions)
+
+
+def test_on_a_model_that_is_not_a_factor_graph_targets_are_its_variables():
+    imported = Imported(small_model(), small_model().simulation)
+    s = Scenario(
+        "levels",
+        actions=(
+            Intervention("ramp", "d", start=2, end=6, value=5.0),
+            Intervention("event", "x", at=3, set=2.0),
+        ),
+    )
+    iv = s.interventions(imported)  # levels of a stock-and-flow model need not lie in [0, 1]
+    assert (
+        iv.forcings[0].path.value(2) == D0 and iv.forcings[0].path.value(6) == 5.0
+    )  # from its first value
+    assert iv.events == (gmsim.Event(3.0, "x", set=2.0),)  # no return of d: nothing is exogenous there
+    r = gmsim.simulate(imported, scenario=s, stop=24)
+    assert r.at(10)["d"] == 5.0 and r.time[-1] == 24
+    bad = Scenario(
+        "bad",
+        actions=(Intervention("event", "mean", at=3, set=0.2), Intervention("set", "z", value=0.1)),
+        links=(LinkChange("d", "x", 0.9),),
+        factors=(FactorChange("x", tau=3.0), FactorChange("mean", initial=0.3)),
+    )
+    with pytest.raises(ScenarioError) as err:
+        bad.interventions(imported)
+    assert str(err.value).splitlines() == [
+        "scenario 'bad': interventions[1].target: 'mean' is not a stock, and an event moves a stock; hold it with a clamp",
+        "scenario 'bad': interventions[2].target: unknown variable 'z'; see `gmsim show` for the model's variables",
+        "scenario 'bad': links[1]: 'driver and follower' is a stock-and-flow model; [[links]] change the weights of factor models only",
+        "scenario 'bad': factors.x.tau: 'driver and follower' is a stock-and-flow model; tau belongs to factor models",
+        "scenario 'bad': factors.mean: unknown stock 'mean'; see `gmsim show` for the model's stocks",
+    ]
+
+
 # -- bad input: the API and the command line ----------------------------------------------------
 def write(folder, body: str, name: str = "case"):
     path = folder / f"{name}.toml"
@@ -431,7 +480,7 @@ def test_problems_of_a_scenario_built_in_python_name_the_scenario():
     with pytest.raises(
         ScenarioError, match=r"scenario 'mine': interventions\[1\]\.value: must be a level"
     ):
-        Scenario("mine", actions=(Intervention("clamp", "funding", value=2.0),))
+        Scenario("mine", actions=(Intervention("clamp", "funding", value=2.0),)).interventions(MODEL)
     with pytest.raises(ScenarioError, match=r"scenario 'mine': interventions\[1\]\.every: must be > 0"):
         Scenario("mine", actions=(Intervention("event", "funding", every=-1.0, set=0.2),))
 
