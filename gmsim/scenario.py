@@ -56,6 +56,10 @@ model's resting biases are solved, so they move the system away from its flat
 baseline. ``include = ["a", "b"]`` in ``[scenario]`` builds a policy package
 from other scenarios (library names, or paths relative to the file).
 
+On a model that is not a factor graph (an imported stock-and-flow model),
+targets are the variables of its compiled system, events move its stocks,
+levels are in the model's own units, and ``[[links]]`` and ``tau`` are refused.
+
 Examples
 --------
 >>> import gmsim
@@ -723,7 +727,7 @@ def _levels_at_start(scenario: Scenario, model: Any, overrides: Mapping[str, Any
         return {x: overrides.get(f"initial:{x}", model.factor(x).initial) for x in targets}
     if not any(a.kind == "ramp" for a in scenario.actions):
         return {}
-    system = model.compile(Interventions(overrides={k: v for k, v in overrides.items()}))
+    system = model.compile(Interventions(overrides=dict(overrides)))
     params = system.parameters()
     first = system.observe(model.simulation.start, system.initial_state(params), params)[0]
     return {x: float(first[system.variable_names.index(x)]) for x in targets}
