@@ -232,6 +232,29 @@ def test_include_builds_a_package_and_refuses_a_circle(tmp_path):
         load_scenario(loop)
 
 
+def test_levels_may_hold_one_value_per_run_of_a_batch():
+    """Re-valued scenarios (uncertainty): run k of a batch equals a single run with the k-th values."""
+    values, keeps = np.array([0.2, 0.5, 0.8]), np.array([0.4, 0.6, 0.9])
+    many = Scenario(
+        "batch",
+        actions=(
+            Intervention("clamp", "d", value=values, start=2),
+            Intervention("event", "x", every=3, multiply=keeps),
+        ),
+    )
+    runs = gmsim.simulate(small_model(), scenario=many, batch={"tau:x": [TAU] * 3})
+    for k in range(3):
+        one = Scenario(
+            "one",
+            actions=(
+                Intervention("clamp", "d", value=values[k], start=2),
+                Intervention("event", "x", every=3, multiply=keeps[k]),
+            ),
+        )
+        np.testing.assert_allclose(runs["x"][k], run(*one.actions)["x"], rtol=0, atol=1e-12)
+    assert many.describe()[0] == "hold d at per-run values from month 2"
+
+
 @dataclass(frozen=True)
 class Imported:
     """A model that is not a factor graph, as an imported stock-and-flow model is: it only compiles."""
