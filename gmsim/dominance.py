@@ -653,7 +653,8 @@ def _stack(ax, time, rel, loops: list[Loop], top: int) -> None:
     ax.grid(alpha=0.3)
     ax.text(0.005, 0.98, "reinforcing", transform=ax.transAxes, va="top", fontsize=7, color="#555")
     ax.text(0.005, 0.02, "balancing", transform=ax.transAxes, va="bottom", fontsize=7, color="#555")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
 def _strip(ax, periods: pd.DataFrame, time: np.ndarray) -> None:
