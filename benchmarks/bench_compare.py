@@ -10,20 +10,11 @@
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+
+from bench_engine import median_time  # this folder is on the path when a script runs
 
 import gmsim
 from gmsim.scenario import list_scenarios, load_scenario
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -39,6 +30,10 @@ def main() -> None:
 
     rows = [
         (f"load and check {len(names)} library scenarios", median_time(load_all, repeat)),
+        (
+            "one run without a scenario, for reference",
+            median_time(lambda: gmsim.simulate(model), repeat),
+        ),
         (
             "one scenario run (hacker-attack)",
             median_time(lambda: gmsim.simulate(model, scenario="hacker-attack"), repeat),
