@@ -91,6 +91,7 @@ from gmsim.paths import Constant, Ramp, Table
 from gmsim.system import Event, Forcing, Interventions, System
 
 __all__ = [
+    "KEYS",
     "KINDS",
     "LIBRARY",
     "FactorChange",
@@ -98,6 +99,8 @@ __all__ = [
     "LinkChange",
     "Origin",
     "Scenario",
+    "check_against",
+    "check_scenario",
     "combine",
     "list_scenarios",
     "load_scenario",
