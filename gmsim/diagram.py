@@ -441,6 +441,8 @@ def save_diagram(
     """Write the diagram to ``path``; its extension picks the format (see :data:`FORMATS`)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name such as {path / 'diagram.png'}")
     if suffix not in FORMATS:
         raise OutputError(
             f"{path}: cannot write '{suffix or 'no extension'}' files{did_you_mean(suffix, FORMATS)}; "
