@@ -27,15 +27,20 @@ with the same cause, delay and order share one): ``b_perceived_stage_1`` ...
 composite is an aux holding its weighted mean.
 
 Exogenous factors are constant auxiliaries, as a modeller writes a driver in
-Stella or Vensim (a stock without flows would add nothing: XMILE has no
-discrete jumps to apply to it). A scenario can be built into the file: its
-changed weights, adjustment times and initial levels, its added links, and its
-driver paths and events on exogenous factors (written as ``IF TIME ...``
-expressions, a table as a graphical function of ``TIME``). These agree with
-gmsim's Euler run when the scenario's times fall on the ``dt`` grid; gmsim
-splits its steps at other times, an XMILE engine does not. Holding an
-endogenous factor (a clamp) or making it jump (an event) has no exact XMILE
-form: such scenarios are refused with a :class:`~gmsim.errors.ScenarioError`.
+Stella or Vensim. A scenario can be built into the file: its changed weights,
+adjustment times and initial levels and its added links become numbers and
+weights; its holds (step, ramp, pulse, table, clamp) and events (jumps) follow
+gmsim's rules (:meth:`gmsim.system.System.jump`). On a driver they become an
+``IF TIME ...`` expression (a table: a graphical function of ``TIME``). On an
+endogenous factor they go into its flow, the way SD tools state a jump: one
+step before a jump the flow is ``(level after - x) / DT``, and while held it is
+``(held level at TIME + DT - x) / DT``, so the stock is on the path at every
+step. That is exact under Euler only, so such a file's method is ``euler``.
+Everything agrees with gmsim's Euler run when the scenario's times fall on the
+``dt`` grid (gmsim splits its steps at other times; an XMILE engine does not)
+and ``dt`` is a power of two (1/8, 1/16, ...), so that ``TIME`` adds up exactly. Holds of
+composites, per-run values and paths other than gmsim's are refused with a
+:class:`~gmsim.errors.ScenarioError`.
 
 Every variable has a ``<doc>``: factors carry their label, group, paper section
 and note; weights carry their link's paper section and quote. Text is written
@@ -72,7 +77,7 @@ import numpy as np
 from gmsim.errors import ModelError, OutputError, ScenarioError, SimulationError
 from gmsim.factor_system import FactorParams, FactorSystem
 from gmsim.model import Factor, Link, Simulation
-from gmsim.paths import Constant, Pulse, Ramp, Step, Table
+from gmsim.paths import Constant, Pulse, Ramp, Step, Table, Within
 from gmsim.plotting import GROUP_TITLES
 from gmsim.simulate import ModelLike, as_system
 
@@ -303,17 +308,21 @@ class _Builder:
             if self.system.equilibrium
             else "from the model file (equilibrium = false)"
         )
+        table, table_name = self._table(f)
+        acts = _Acts(x, self.params, self.sim)
+        natural = f"({r(target)} - {r(x)}) / {r(tau)}"
+        flow_doc = f"Adjustment of {f.label} toward the level it settles at."
+        if acts:
+            flow_doc += (
+                f"\nWritten for Euler integration: where the scenario holds {f.label}, this flow "
+                "puts the stock on the held level at each step; where it makes it jump, the flow "
+                "moves it there in one step (DT)."
+            )
         role = f"A level in [0, 1]; it moves toward {target} over {tau}."
-        return [
-            _Variable("stock", x, _num(self.initial(x)), self._about(f, role), g, inflow=flow),
-            _Variable(
-                "flow",
-                flow,
-                f"({r(target)} - {r(x)}) / {r(tau)}",
-                f"Adjustment of {f.label} toward the level it settles at.",
-                g,
-                self.per_unit,
-            ),
+        start = acts.stock_start(self.initial(x))
+        out = [
+            _Variable("stock", x, _num(start), self._about(f, role), g, inflow=flow),
+            _Variable("flow", flow, acts.stock_flow(natural, table_name), flow_doc, g, self.per_unit),
             _Variable(
                 "aux", tau, _num(self.params.tau[0, i]), f"Adjustment time τ of {f.label}.", g, self.unit
             ),
@@ -334,6 +343,10 @@ class _Builder:
             _Variable("aux", bias, _num(self.params.bias[0, i]), f"Bias of {f.label}: {origin}.", g),
             *weights,
         ]
+        if table is not None:
+            doc = f"The scenario's table of {f.label}, read one step ahead (flat beyond its ends)."
+            out.append(_Variable("aux", table_name, "TIME + DT", doc, g, table=table))
+        return out
 
     def _weight(self, li: int, link: Link, name: str, group: str) -> _Variable:
         cause, effect = self.model.factor(link.cause), self.model.factor(link.effect)
@@ -351,24 +364,30 @@ class _Builder:
             )
         return _Variable("aux", name, _num(w), "\n".join(lines), group)
 
-    def _exogenous(self, f: Factor) -> list[_Variable]:
-        forcings = [fc for fc in self.params.forcings if fc.variable == f.id]
-        tables = {fc.path for fc in forcings if isinstance(fc.path, Table)}
+    def _table(self, f: Factor) -> tuple[tuple | None, str]:
+        """The scenario's table path of ``f`` (XMILE holds it in a graphical function), if any."""
+        tables: list[Table] = []
+        for fc in self.params.forcings:
+            if fc.variable == f.id and isinstance(fc.path, Table) and fc.path not in tables:
+                tables.append(fc.path)
         if len(tables) > 1:
             raise ScenarioError(
                 f"the scenario drives '{f.id}' along {len(tables)} different tables; the XMILE "
                 "export writes one table per factor"
             )
-        table = tables.pop() if tables else None
-        table_name = self.names.fresh(f"{f.id}_scenario_table") if table else ""
-        eqn = _driver_equation(f.id, self.initial(f.id), self.params, self.sim, table_name)
-        by = "set by the scenario" if eqn != _num(self.initial(f.id)) else "set from outside"
+        if not tables:
+            return None, ""
+        return (tables[0].times, tables[0].values), self.names.fresh(f"{f.id}_scenario_table")
+
+    def _exogenous(self, f: Factor) -> list[_Variable]:
+        table, table_name = self._table(f)
+        acts = _Acts(f.id, self.params, self.sim)
+        eqn = acts.driver(self.initial(f.id), table_name)
+        by = "set by the scenario" if acts else "set from outside"
         out = [_Variable("aux", f.id, eqn, self._about(f, f"A driver, {by}."), f.group)]
         if table is not None:
             doc = f"The scenario's table of {f.label} over time (flat beyond its ends)."
-            out.append(
-                _Variable("aux", table_name, "TIME", doc, f.group, table=(table.times, table.values))
-            )
+            out.append(_Variable("aux", table_name, "TIME", doc, f.group, table=table))
         return out
 
     def _composite(self, f: Factor) -> _Variable:
@@ -419,24 +438,24 @@ class _Builder:
 
 
 # -- scenario drivers -----------------------------------------------------------------------------
-def _path_equation(path, fid: str, table_name: str) -> str:
-    """A driver path as an expression of TIME; a table is the graphical function ``table_name``."""
+def _path_equation(path, fid: str, table_name: str, time: str = "TIME") -> str:
+    """A driver path as an expression of ``time``; a table is the graphical function ``table_name``."""
     if isinstance(path, Constant):
         return _num(_scalar(path.value_, fid))
     if isinstance(path, Step):
         value, base = _scalar(path.value_, fid), _scalar(path.base, fid)
-        return f"IF TIME >= {_num(path.at)} THEN {_num(value)} ELSE {_num(base)}"
+        return f"IF {time} >= {_num(path.at)} THEN {_num(value)} ELSE {_num(base)}"
     if isinstance(path, Pulse):
         value, base = _scalar(path.value_, fid), _scalar(path.base, fid)
-        end = _num(path.at + path.duration)
-        return f"IF TIME >= {_num(path.at)} AND TIME < {end} THEN {_num(value)} ELSE {_num(base)}"
+        window = f"{time} >= {_num(path.at)} AND {time} < {_num(path.at + path.duration)}"
+        return f"IF {window} THEN {_num(value)} ELSE {_num(base)}"
     if isinstance(path, Ramp):
         value, base = _scalar(path.value_, fid), _scalar(path.base, fid)
         slope = (value - base) / (path.end - path.start)
-        line = f"{_num(base)} + {_num(slope)} * (TIME - {_num(path.start)})"
+        line = f"{_num(base)} + {_num(slope)} * ({time} - {_num(path.start)})"
         return (
-            f"IF TIME <= {_num(path.start)} THEN {_num(base)} "
-            f"ELSE (IF TIME >= {_num(path.end)} THEN {_num(value)} ELSE {line})"
+            f"IF {time} <= {_num(path.start)} THEN {_num(base)} "
+            f"ELSE (IF {time} >= {_num(path.end)} THEN {_num(value)} ELSE {line})"
         )
     if isinstance(path, Table):
         return xmile_reference(table_name)
@@ -446,43 +465,100 @@ def _path_equation(path, fid: str, table_name: str) -> str:
     )
 
 
-def _driver_equation(
-    fid: str, level: float, params: FactorParams, sim: Simulation, table_name: str
-) -> str:
-    """An exogenous factor's level over time under the scenario's holds and jumps.
+class _Acts:
+    """What a scenario does to one factor: holds along paths (forcings) and jumps (events).
 
-    Mirrors :meth:`gmsim.system.System.jump` and ``held``: outside its holds the
-    level changes only at jumps (a hold's start or end sets it to the path's
-    value there, then events apply, then it is kept in [0, 1]); while held it
-    follows the path, the last listed hold winning.
+    Mirrors :meth:`gmsim.system.System.jump` and ``held``. A jump happens where a
+    hold ends (the level is set to the path's value just before), where one
+    starts (to the path's value there) and at each event (multiply or set), in
+    that order, then the level is kept in [0, 1]; so each jump maps the level
+    before it to ``clip(m * level + c)``. While held, the level is the path's,
+    the last listed hold winning.
     """
-    forcings = [fc for fc in params.forcings if fc.variable == fid]
-    events = [e for e in params.events if e.variable == fid]
-    times = sorted(
-        {t for fc in forcings for t in (fc.start, fc.end) if sim.start <= t < sim.stop}
-        | {e.time for e in events if sim.start <= e.time < sim.stop}
-    )
-    eqn = _num(level)
-    for t in times:
-        new = level
-        for fc in forcings:
-            if t in (fc.start, fc.end):
-                new = _scalar(fc.path.value(t), fid)
-        for e in (e for e in events if e.time == t):
-            new = new * _scalar(e.multiply, fid) if e.multiply is not None else _scalar(e.set, fid)
-        new = min(max(new, 0.0), 1.0)
-        if new != level:
-            eqn = f"IF TIME >= {_num(t)} THEN {_num(new)} ELSE {_parens(eqn)}"
-        level = new
-    for fc in forcings:
-        path_eqn = _path_equation(fc.path, fid, table_name)
-        window = [f"TIME >= {_num(fc.start)}"] if np.isfinite(fc.start) else []
-        window += [f"TIME < {_num(fc.end)}"] if np.isfinite(fc.end) else []
-        if window:
-            eqn = f"IF {' AND '.join(window)} THEN {_parens(path_eqn)} ELSE {_parens(eqn)}"
-        else:
-            eqn = path_eqn
-    return eqn
+
+    def __init__(self, fid: str, params: FactorParams, sim: Simulation):
+        self.fid, self.sim = fid, sim
+        self.holds = [fc for fc in params.forcings if fc.variable == fid]
+        events = [e for e in params.events if e.variable == fid]
+        times = {t for fc in self.holds for t in (fc.start, fc.end)} | {e.time for e in events}
+        self.jumps: list[tuple[float, float, float]] = []
+        for t in sorted(t for t in times if sim.start <= t < sim.stop):
+            m, c = 1.0, 0.0
+            for fc in self.holds:  # a hold lets go at its path's value just before its end
+                if fc.end == t:
+                    m, c = 0.0, _scalar(Within(fc.path, t).value(t), fid)
+            for fc in self.holds:
+                if fc.start == t:
+                    m, c = 0.0, _scalar(fc.path.value(t), fid)
+            for e in (e for e in events if e.time == t):
+                if e.multiply is not None:
+                    k = _scalar(e.multiply, fid)
+                    m, c = m * k, c * k
+                else:
+                    m, c = 0.0, _scalar(e.set, fid)
+            self.jumps.append((t, m, c))
+
+    def __bool__(self) -> bool:
+        return bool(self.holds or self.jumps)
+
+    def _held(self, t: float) -> bool:
+        return any(fc.active(t) for fc in self.holds)
+
+    def _window(self, fc, time: str) -> str:
+        """When ``fc`` holds; one that lets go at the end of the run holds at its last time."""
+        parts = [f"{time} >= {_num(fc.start)}"] if np.isfinite(fc.start) else []
+        parts += [f"{time} < {_num(fc.end)}"] if fc.end < self.sim.stop else []
+        return " AND ".join(parts)
+
+    def driver(self, level: float, table_name: str) -> str:
+        """An exogenous factor's level: constant between jumps, the path's while held."""
+        eqn = _num(level)
+        for t, m, c in self.jumps:
+            new = min(max(m * level + c, 0.0), 1.0)
+            if new != level:
+                eqn = f"IF TIME >= {_num(t)} THEN {_num(new)} ELSE {_parens(eqn)}"
+            level = new
+        for fc in self.holds:
+            path = _path_equation(fc.path, self.fid, table_name)
+            window = self._window(fc, "TIME")
+            eqn = f"IF {window} THEN {_parens(path)} ELSE {_parens(eqn)}" if window else path
+        return eqn
+
+    def stock_start(self, level: float) -> float:
+        """A stock's level at the start: after the jumps there, or the path's if held there."""
+        for t, m, c in self.jumps:
+            if t == self.sim.start:
+                level = min(max(m * level + c, 0.0), 1.0)
+        held = [fc for fc in self.holds if fc.active(self.sim.start)]
+        return _scalar(held[-1].path.value(self.sim.start), self.fid) if held else level
+
+    def stock_flow(self, natural: str, table_name: str) -> str:
+        """A stock's flow: ``natural``, except one step before a jump and while held (Euler).
+
+        One Euler step takes the stock from ``x`` to ``x + DT * flow``; a flow of
+        ``(v - x) / DT`` puts it on ``v``: the level after a jump (of ``x`` moved
+        on by the natural flow), or the held path's value at the next step.
+        """
+        x = xmile_reference(self.fid)
+        by_jump: dict[tuple[float, float], list[float]] = {}
+        for t, m, c in self.jumps:
+            if t > self.sim.start and not self._held(t):
+                by_jump.setdefault((m, c), []).append(t)
+        eqn = natural
+        for (m, c), times in by_jump.items():
+            if m == 0.0:
+                new = _num(min(max(c, 0.0), 1.0))
+            else:  # c is 0: no set or hold came before the multiplications
+                new = f"{_num(m)} * ({x} + DT * {natural})"
+                new = new if 0.0 <= m <= 1.0 else f"MIN(MAX({new}, 0), 1)"
+            when = " OR ".join(f"TIME + DT = {_num(t)}" for t in times)
+            eqn = f"IF {when} THEN ({new} - {x}) / DT ELSE {_parens(eqn)}"
+        for fc in self.holds:
+            path = _path_equation(fc.path, self.fid, table_name, time="(TIME + DT)")
+            move = f"({_parens(path)} - {x}) / DT"
+            window = self._window(fc, "TIME + DT")
+            eqn = f"IF {window} THEN {move} ELSE {_parens(eqn)}" if window else move
+        return eqn
 
 
 def _parens(eqn: str) -> str:
@@ -498,21 +574,19 @@ def _scalar(value, fid: str) -> float:
     return float(value)
 
 
-def _refuse_holds_and_jumps_of_stocks(system: FactorSystem, params: FactorParams) -> None:
-    unit = system.model.time_unit
-    acts = [(fc.variable, "holds '{}' ({})", "holding a stock") for fc in params.forcings]
-    acts += [
-        (e.variable, f"makes '{{}}' ({{}}) jump at {unit} {e.time:g}", "a jump of a stock")
-        for e in params.events
-    ]
-    for variable, does, what in acts:
+def _acted_on_stocks(system: FactorSystem, params: FactorParams) -> list[str]:
+    """Endogenous factors the scenario holds or makes jump; refuse other targets."""
+    out = []
+    for variable in [fc.variable for fc in params.forcings] + [e.variable for e in params.events]:
         kind = system.kinds.get(variable, "a delay stage")
-        if kind != "exogenous":
+        if kind not in ("exogenous", "endogenous"):
             raise ScenarioError(
-                f"the scenario {does.format(variable, kind)}; XMILE has no exact form for {what}, "
-                "so this scenario cannot be exported. Export the model alone, or a scenario that "
-                "acts on exogenous factors"
+                f"the scenario acts on '{variable}' ({kind}); only factors with a level of "
+                "their own (endogenous or exogenous) can be held or made to jump"
             )
+        if kind == "endogenous" and variable not in out:
+            out.append(variable)
+    return out
 
 
 # -- the XML document -----------------------------------------------------------------------------
@@ -641,7 +715,8 @@ def export_xmile(
         A factor id that XMILE reserves or cannot tell from another, or a model
         that is not a factor model.
     ScenarioError
-        A scenario that holds or jumps an endogenous factor, or has per-run values.
+        A scenario XMILE cannot state (holds of composites, per-run values, paths
+        of unknown form), or holds or jumps of stocks with a method other than Euler.
     SimulationError
         Settings that make no run (``stop`` not after ``start``, ``dt`` <= 0).
     OutputError
@@ -663,9 +738,16 @@ def export_xmile(
             f"'{system.name}' is not a gmsim factor model; XMILE export writes factor models "
             "(an imported stock-and-flow model is XMILE already)"
         )
-    sim = _settings(system.simulation, start=start, stop=stop, dt=dt, method=method)
     params = system.parameters()
-    _refuse_holds_and_jumps_of_stocks(system, params)
+    stocks = _acted_on_stocks(system, params)
+    if stocks and method not in (None, "euler"):
+        raise ScenarioError(
+            f"the scenario holds or makes jump {', '.join(map(repr, stocks))}; the file states "
+            "that for Euler integration, so export with method 'euler' (--method euler) or "
+            "leave the method out"
+        )
+    method = "euler" if stocks else method
+    sim = _settings(system.simulation, start=start, stop=stop, dt=dt, method=method)
     text = _document(system, scenario_name, _Builder(system, params, sim).variables(), sim)
     if path is not None:
         _write_whole(path, text)
