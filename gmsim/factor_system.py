@@ -284,17 +284,18 @@ class FactorSystem(System):
     def initial_state(self, params: FactorParams) -> np.ndarray:
         return params.x0.copy()
 
-    def _forced(self, t: float, y: np.ndarray, params: Params) -> np.ndarray:
-        held = self.held(t, params) if params.forcings else ()
+    def _forced(self, t: float, y: np.ndarray, params: Params) -> tuple[np.ndarray, list]:
+        """``y`` with held states replaced by their paths' values, and the held (index, value)s."""
+        held = self.held(t, params) if params.forcings else []
         if held:
             y = y.copy()
             for i, value in held:
                 y[:, i] = value
-        return y
+        return y, held
 
     def rhs(self, t: float, y: np.ndarray, params: FactorParams) -> np.ndarray:
         """dy/dt for every run at once; ``y`` has shape ``(batch, n_states)``."""
-        y = self._forced(t, y, params)
+        y, held = self._forced(t, y, params)
         ne, nd = self.n_endo, self.n_dynamic
         m = params.matrix
         # h: inputs of the dynamic states; its first n_endo columns become σ(λu)
@@ -321,14 +322,13 @@ class FactorSystem(System):
         dy = np.empty_like(y)
         np.multiply(h, params.rates, out=dy[:, :nd])
         dy[:, nd:] = 0.0
-        if params.forcings:
-            for i, _ in self.held(t, params):
-                dy[:, i] = 0.0
+        for i, _ in held:
+            dy[:, i] = 0.0
         return dy
 
     def observe(self, t: float, y: np.ndarray, params: FactorParams) -> np.ndarray:
         """Levels of every factor (composites included), shape ``(batch, n_factors)``."""
-        y = self._forced(t, y, params)
+        y, _ = self._forced(t, y, params)
         if self._sparse:
             return (self._O_sp.T @ y.T).T
         return y @ self._O

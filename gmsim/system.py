@@ -179,9 +179,13 @@ class System(ABC):
 
     # -- generic services -------------------------------------------------------------
     def state_index(self, name: str) -> int:
+        positions = self.__dict__.get("_state_positions")
+        if positions is None or len(positions) != len(self.state_names):
+            positions = {n: i for i, n in enumerate(self.state_names)}
+            self.__dict__["_state_positions"] = positions
         try:
-            return self.state_names.index(name)
-        except ValueError:
+            return positions[name]
+        except KeyError:
             raise SimulationError(
                 f"'{name}' is not a state of model '{self.name}'{did_you_mean(name, self.state_names)}"
             ) from None
