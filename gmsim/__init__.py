@@ -29,6 +29,8 @@ __version__ = "0.1.0"
 # Analyses load on first use, so `import gmsim` stays quick and optional extras stay optional.
 _LAZY = {
     "Scenario": "gmsim.scenario",
+    "Intervention": "gmsim.scenario",
+    "combine": "gmsim.scenario",
     "load_scenario": "gmsim.scenario",
     "list_scenarios": "gmsim.scenario",
     "compare": "gmsim.compare",
