@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
+
 import defusedxml.ElementTree as ET
 import matplotlib.pyplot as plt
 import networkx as nx
@@ -184,3 +187,8 @@ def test_cli_draws_and_exports(tmp_path, capsys):
     assert main(["diagram", "--loop", "Z9", "--out", str(tmp_path / "bad.png")]) == 2
     assert "no loop 'Z9'" in capsys.readouterr().err
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_the_docstring_examples_run():
+    result = doctest.testmod(importlib.import_module("gmsim.diagram"))
+    assert result.attempted > 0 and result.failed == 0

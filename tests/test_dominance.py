@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 from typing import ClassVar
 
 import numpy as np
@@ -428,3 +430,8 @@ def test_cli_dominance_at_rest_says_why(tmp_path, capsys):
     assert "the run is at rest" in capsys.readouterr().out
     assert main(["loops", "--dominance", "--no-equilibrium", "--stop", "3", "--out", str(tmp_path)]) == 0
     assert "majority by polarity" in capsys.readouterr().out
+
+
+def test_the_docstring_examples_run():
+    result = doctest.testmod(importlib.import_module("gmsim.dominance"))
+    assert result.attempted > 0 and result.failed == 0

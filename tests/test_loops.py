@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import math
 
 import networkx as nx
@@ -291,3 +293,8 @@ def test_cli_on_a_model_without_loops(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "out" / "loops.csv").empty
     assert main(["loops", str(path), "--dominance", "--out", str(tmp_path / "out2")]) == 2
     assert "no loop dominance to compute" in capsys.readouterr().err
+
+
+def test_the_docstring_examples_run():
+    result = doctest.testmod(importlib.import_module("gmsim.loops"))
+    assert result.attempted > 0 and result.failed == 0
