@@ -333,6 +333,8 @@ class _Parser:
             while self.token.kind == "name":  # Vensim-style names with spaces: `EXPRESSION MACRO(x)`
                 words.append(self.take().text)
             return self.name(Token("name", " ".join(words), token.position))
+        if token.kind == "keyword" and token.text == "MOD" and self.token.text == "(":
+            return self.name(Token("name", "MOD", token.position))  # the function form MOD(a, b)
         if token.kind == "keyword" and token.text == "IF":
             cond = self.expression()
             self.expect("THEN")

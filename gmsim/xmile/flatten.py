@@ -385,6 +385,8 @@ class _Flattener:
                 return Ref(scope.owner)
             if identifier(node.name).upper() in bi.CONSTANTS:
                 return Call(identifier(node.name).upper(), ())
+        elif identifier(node.name).upper() in bi.CONSTANTS and self.find(node.name, scope) is None:
+            raise self.fail(scope, f"'{node.name}' is not an array but is subscripted")
         entry = self.find(node.name, scope)
         if entry is None:
             position = self.element_position(node.name)
@@ -570,7 +572,8 @@ class _Flattener:
         upper = bi.ALIASES.get(name.upper(), name.upper())
         if canonical(name) in self.macros:
             return self.macro(canonical(name), node, scope)
-        entry = None if upper in self.pure or upper in bi.STATEFUL else self.find(node.name, scope)
+        builtin = upper in bi.all_names() or upper in self.pure
+        entry = None if builtin else self.find(node.name, scope)
         if entry is not None:
             return self.graphical(entry, node, scope)
         args = node.args

@@ -170,6 +170,7 @@ class XmileSystem(System):
 
     def _parameter(self, name: str) -> str:
         kind, _, target = name.partition(":")
+        kind = kind.strip().lower()
         table = {"constant": self._constants, "initial": self._visible_stocks}
         found = self._keys.get(canonical(target))
         if kind not in table or found not in table[kind]:
