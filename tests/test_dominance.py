@@ -435,3 +435,30 @@ def test_cli_dominance_at_rest_says_why(tmp_path, capsys):
 def test_the_docstring_examples_run():
     result = doctest.testmod(importlib.import_module("gmsim.dominance"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_exact_accelerations_match_the_numerical_derivative_of_the_rates_under_a_ramp():
+    from gmsim.dominance import _edge_logscores, _factor_scoring, _StateView
+    from gmsim.integrate import integrate
+    from gmsim.paths import Ramp
+
+    ramp = Interventions(
+        forcings=(Forcing("policy_support", Ramp(start=1, end=10, value=0.9, base=0.6)),)
+    )
+    system = gmsim.load_model().compile(ramp)
+    p = system.parameters()
+    time, states = integrate(_StateView(system), p, start=0, stop=12, dt=0.01, method="rk4")
+    sc = _factor_scoring(system, p, time, states[0])
+    slope = sc.rates[:, system.state_names.index("policy_support")]
+    assert slope[(time > 1) & (time < 10)] == pytest.approx(0.3 / 9)
+    assert not slope[(time < 1) | (time >= 10)].any()
+    for k in range(0, len(time), 97):  # the rates are the system's own rhs
+        expected = system.rhs(time[k], states[0, k : k + 1], p)[0, : system.n_dynamic]
+        np.testing.assert_allclose(sc.rates[k, : system.n_dynamic], expected, rtol=1e-12, atol=1e-15)
+    _edge_logscores(sc, atol=1e-12)  # fills in the composites' rates by the chain rule
+    acc = np.zeros_like(sc.rates)
+    np.add.at(acc.T, sc.dst, (sc.gains * sc.rates[:, sc.src]).T)
+    numeric = np.gradient(sc.rates[:, : system.n_dynamic], time, axis=0)
+    inside = (time > 2) & (time < 9)  # away from the ramp's kinks
+    scale = np.abs(numeric[inside]).max()
+    assert np.abs(acc[inside, : system.n_dynamic] - numeric[inside]).max() < 1e-4 * scale
