@@ -310,16 +310,25 @@ def _generic_scoring(system: System, params, time: np.ndarray, Y: np.ndarray) ->
                 )
             gains[k, edge[0]] = float(np.ravel(given[(c, e)])[0])
     stocks = np.array([n in system.state_names for n in nodes])
-    caused = [
-        n for n in nx.topological_sort(graph.subgraph(n for n in nodes if n not in system.state_names))
-    ]
+    try:
+        caused = list(
+            nx.topological_sort(graph.subgraph(n for n in nodes if n not in system.state_names))
+        )
+    except nx.NetworkXUnfeasible:
+        raise SimulationError(
+            f"'{system.name}' has a loop of auxiliaries with no stock on it (an algebraic loop); "
+            "loop dominance needs every loop to pass through a stock"
+        ) from None
     aux = [b.index[n] for n in caused if graph.in_degree(n) > 0]
     adjust = {n: paths[(n, n)][0] for n in nodes if graph.has_edge(n, n)}
     return _Scoring(nodes, stocks, aux, src, dst, gains, rates, paths, adjust)
 
 
 def _edge_logscores(sc: _Scoring, atol: float) -> tuple[np.ndarray, np.ndarray]:
-    """log|LS| (−inf for a zero score) and sign of every scoring edge, shape (T, E)."""
+    """log|LS| (−inf for a zero score) and sign of every scoring edge, shape (T, E).
+
+    Fills in ``sc.rates`` of the auxiliaries first (chain rule, causes first).
+    """
     rates = sc.rates
     by_dst: dict[int, np.ndarray] = {}
     for node in sc.aux:  # chain rule, causes first
@@ -769,7 +778,6 @@ def _dominance(
     loop_logs, loop_signs = _loop_logscores(scored, sc, logs, signs)
     partition = _partitions(graph, scored)
     is_adj = np.array([lp.kind == "adjustment" for lp in scored])
-    has_feedback = np.isin(partition, partition[~is_adj])
     relative = np.zeros_like(loop_logs)
     adjustment_share = np.full(len(time), np.nan)
     for p in np.unique(partition):
@@ -789,7 +797,6 @@ def _dominance(
             with np.errstate(invalid="ignore"):
                 adjustment_share = np.where(np.isfinite(everything), np.exp(adj - everything), np.nan)
     keep = ~is_adj | (adjustment == "include")
-    keep &= has_feedback | (adjustment == "include")
     kept = [lp for lp, k in zip(scored, keep, strict=True) if k]
     with np.errstate(over="ignore"):
         scores = np.exp(loop_logs[:, keep]) * loop_signs[:, keep]
