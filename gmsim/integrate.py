@@ -122,12 +122,18 @@ def integrate(
         bounds = [*range(0, params.batch, block), params.batch]
         blocks = [params.subset(slice(a, b)) for a, b in itertools.pairwise(bounds)]
         options = {"start": start, "stop": stop, "dt": dt, "method": method, "rtol": rtol, "atol": atol}
+        errors = np.geterr()  # numpy's error handling is per thread: the workers take the caller's
+
+        def one(p: Params) -> np.ndarray:
+            with np.errstate(**errors):
+                return integrate(system, p, block=block, **options)[1]
+
         # one BLAS thread per worker: BLAS's own threads would fight ours for the cores
         with (
             threadpool_limits(limits=1, user_api="blas"),
             ThreadPoolExecutor(workers or os.cpu_count()) as pool,
         ):
-            parts = list(pool.map(lambda p: integrate(system, p, block=block, **options)[1], blocks))
+            parts = list(pool.map(one, blocks))
         return grid, np.concatenate(parts, axis=0)
     breaks = [b for b in system.breakpoints(params) if start < b < stop]
     y = system.initial_state(params)
