@@ -1,0 +1,89 @@
+"""Options shared by ``gmsim uncertainty`` and ``gmsim sensitivity``: spec, metrics, executors."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gmsim.executors import EXECUTORS
+from gmsim.manifest import write_manifest
+from gmsim.output import output_dir
+
+
+def add_spec_options(parser: argparse.ArgumentParser) -> None:
+    """--spec, --seed, --scenario."""
+    parser.add_argument(
+        "--spec",
+        metavar="FILE_OR_NAME",
+        help="uncertainty spec (TOML), or a shipped one by name (default: every_weight_20, "
+        "every link weight ±20 %%)",
+    )
+    parser.add_argument("--seed", type=int, help="random seed (default: the spec's; else a fresh one)")
+
+
+def add_metric_options(parser: argparse.ArgumentParser) -> None:
+    """--metric (repeatable) and --better."""
+    parser.add_argument(
+        "--metric",
+        action="append",
+        metavar="METRIC",
+        help="one number per run: effectiveness (at the end), effectiveness@24, mean(effectiveness), "
+        "mean(effectiveness, 12, 36), min(x), max(x), change(x); repeat for several "
+        "(default: the spec's, else effectiveness)",
+    )
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """--executor, --workers, --scheduler, --chunk-size, --quiet."""
+    group = parser.add_argument_group("where the runs go")
+    group.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        help="inprocess (default), processes (a local pool), dask (a cluster; see --scheduler)",
+    )
+    group.add_argument("--workers", type=int, metavar="N", help="processes or local dask workers")
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
+    )
+    group.add_argument(
+        "--chunk-size",
+        type=int,
+        default=2048,
+        metavar="N",
+        help="runs per batched integration (default: %(default)s)",
+    )
+    group.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def executor_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments of :func:`gmsim.monte_carlo` / :func:`gmsim.sensitivity` from the options."""
+    return {
+        "executor": args.executor,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "chunk_size": args.chunk_size,
+        "progress": False if args.quiet else None,
+    }
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a metric or variable: ``mean(effectiveness, 0, 12)`` -> ``mean_effectiveness_0_12``."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
+
+
+def write_outputs(args: argparse.Namespace, result: Any, write: Callable[[Any, Path], list[str]]) -> int:
+    """Write ``result`` into ``--out`` all-or-nothing (``write`` gives the file names), with its
+    manifest; print the summary unless ``--quiet``."""
+    with output_dir(args.out) as stage:
+        written = write(result, stage)
+        write_manifest(stage, result, command=["gmsim", *sys.argv[1:]])
+    if not args.quiet:
+        print(result.summary())
+    print(f"wrote {args.out}/{', '.join([*written, 'manifest.json'])}")
+    return 0

@@ -1,0 +1,285 @@
+"""Where the chunks of an ensemble run: in this process, a local process pool, or a dask cluster.
+
+An executor runs ``func(job, task)`` for every task of an iterable and yields
+the results *in task order*, whatever order they finish in, so that a
+reduction merged in that order gives the same numbers to the last bit on every
+executor. The ``job`` (the compiled model, metrics, settings) is sent to each
+worker once; tasks are small (a chunk's parameter values). At most
+``window`` tasks are in flight, so memory stays bounded however many there are.
+
+=============  =====================================================================
+``inprocess``  the default: chunks run one after another in this process; numpy
+               and the integrator's threads use the cores (no setup, embeddable)
+``processes``  a local pool of worker processes (``workers``, default: one per
+               core), each single-threaded
+``dask``       a dask.distributed cluster: ``scheduler="tcp://host:8786"``, or a
+               local cluster of ``workers`` when no address is given (the
+               ``cluster`` extra: ``pip install 'gmsim[cluster]'``)
+=============  =====================================================================
+
+Examples
+--------
+>>> with get_executor("inprocess") as ex:
+...     list(ex.map(pow, 2, [1, 2, 3]))
+[2, 4, 8]
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import socket
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from gmsim.errors import GmsimError, did_you_mean
+
+__all__ = [
+    "EXECUTORS",
+    "DaskExecutor",
+    "Executor",
+    "ExecutorError",
+    "InProcess",
+    "ProcessPool",
+    "get_executor",
+]
+
+EXECUTORS = ("inprocess", "processes", "dask")
+"""Names accepted by :func:`get_executor` and ``--executor``."""
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a dask scheduler before giving up with a clear message."""
+
+
+class ExecutorError(GmsimError):
+    """An executor cannot be set up: a missing extra, an unreachable scheduler, bad options."""
+
+
+class Executor(ABC):
+    """Runs tasks and yields their results in order (see the module docstring)."""
+
+    name: str = ""
+    workers: int = 1
+    threads_per_task: int | None = 1
+    """Threads each task may use (``None``: as many as there are cores)."""
+
+    @abstractmethod
+    def map(self, func: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield ``func(job, task)`` for each task, in the order of ``tasks``."""
+
+    def describe(self) -> dict[str, Any]:
+        """What ran the work, for the manifest."""
+        return {"executor": self.name, "workers": self.workers}
+
+    def close(self) -> None:  # noqa: B027 - optional: only executors that hold workers override it
+        """Release workers and connections."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcess(Executor):
+    """Run every task here, one after another (vectorized over each chunk's runs)."""
+
+    name = "inprocess"
+    threads_per_task = None
+
+    def map(self, func, job, tasks):
+        for task in tasks:
+            yield func(job, task)
+
+
+# -- a local process pool ------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _install(func: Callable, job: Any) -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)  # one thread per worker process: the pool shares the cores
+    _WORKER["func"], _WORKER["job"] = func, job
+
+
+def _call(task: Any) -> Any:
+    return _WORKER["func"](_WORKER["job"], task)
+
+
+def _ordered(submit: Callable[[Any], Any], result: Callable[[Any], Any], tasks, window: int):
+    """Submit up to ``window`` tasks ahead; yield results in submission order."""
+    pending: collections.deque = collections.deque()
+    for task in tasks:
+        pending.append(submit(task))
+        if len(pending) >= window:
+            yield result(pending.popleft())
+    while pending:
+        yield result(pending.popleft())
+
+
+class ProcessPool(Executor):
+    """A pool of ``workers`` local processes (spawned: safe beside threads), one thread each."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = _workers(workers)
+
+    def map(self, func, job, tasks):
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_install, initargs=(func, job)
+        ) as pool:
+            yield from _ordered(
+                lambda t: pool.submit(_call, t), lambda f: f.result(), tasks, 2 * self.workers
+            )
+
+
+# -- dask.distributed ----------------------------------------------------------------------------
+class DaskExecutor(Executor):
+    """Run on a dask.distributed cluster: at ``scheduler``, or a local one of ``workers``.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        Address of a running scheduler (``tcp://host:8786``). An unreachable
+        address fails within :data:`CONNECT_TIMEOUT` seconds.
+    workers : int or None
+        Workers of the local cluster started when ``scheduler`` is None.
+    processes : bool
+        Local cluster only: workers as processes (default) or as threads of
+        this process (quick to start; used in tests).
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        *,
+        workers: int | None = None,
+        processes: bool = True,
+        timeout: float = CONNECT_TIMEOUT,
+    ):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ExecutorError(
+                "the dask executor needs dask.distributed; install it with pip install 'gmsim[cluster]'"
+            ) from None
+        self.scheduler = scheduler
+        self._cluster = None
+        if scheduler:
+            _probe(scheduler, timeout)
+            try:
+                self.client = Client(scheduler, timeout=timeout, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ExecutorError(
+                    f"cannot connect to the dask scheduler at {scheduler}: {exc}; check the address "
+                    "and that `dask scheduler` runs there"
+                ) from None
+        else:
+            self._cluster = LocalCluster(
+                n_workers=_workers(workers),
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+            )
+            self.client = Client(self._cluster, set_as_default=False)
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def map(self, func, job, tasks):
+        shared = self.client.scatter(job, broadcast=True, hash=False)
+        yield from _ordered(
+            lambda t: self.client.submit(func, shared, t, pure=False),
+            lambda f: f.result(),
+            tasks,
+            2 * self.workers,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        where = self.scheduler or ("local cluster" if self._cluster is not None else "")
+        return {"executor": self.name, "workers": self.workers, "scheduler": where}
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Fail fast, with a clear message, when nothing listens at a tcp/tls scheduler address."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parse_host_port(location)
+    except ValueError as exc:
+        raise ExecutorError(
+            f"scheduler address '{address}' is not valid ({exc}); write it as tcp://host:port, "
+            "e.g. tcp://10.0.0.5:8786"
+        ) from None
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+        raise ExecutorError(
+            f"cannot reach the dask scheduler at {address} ({reason} within {timeout:g} s); check the "
+            "address and that `dask scheduler` runs there, or leave --scheduler out to run locally"
+        ) from None
+
+
+def _workers(workers: int | None) -> int:
+    if workers is None:
+        return os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExecutorError(f"`workers` must be a whole number >= 1, got {workers!r}")
+    return workers
+
+
+def get_executor(
+    executor: str | Executor | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Executor:
+    """An executor by name (see :data:`EXECUTORS`); an Executor is returned as it is.
+
+    A ``scheduler`` address alone selects ``dask``.
+    """
+    if isinstance(executor, Executor):
+        return executor
+    name = executor or ("dask" if scheduler else "inprocess")
+    if name not in EXECUTORS:
+        raise ExecutorError(
+            f"unknown executor '{name}'{did_you_mean(name, EXECUTORS)}; expected one of {', '.join(EXECUTORS)}"
+        )
+    if scheduler and name != "dask":
+        raise ExecutorError(f"a scheduler address needs the dask executor, not '{name}'")
+    if name == "inprocess":
+        return InProcess()
+    if name == "processes":
+        return ProcessPool(workers)
+    return DaskExecutor(scheduler, workers=workers)
+
+
+def progress_bar(total: int, *, enabled: bool | None = None, desc: str = "runs"):
+    """A tqdm bar on stderr, or ``None``: off when ``enabled`` is False, or None and not a terminal."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional: no bar
+        return None
+    return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, leave=False)
