@@ -20,7 +20,6 @@ from gmsim.cli import main
 from gmsim.errors import ModelError, OutputError, ScenarioError, SimulationError
 from gmsim.export import XMILE_NAMESPACE, XMILE_RESERVED, export_xmile, xmile_reference, xmile_text
 from gmsim.paths import Constant, Pulse, Ramp, Step, Table
-from gmsim.system import Params, System
 
 NS = {"x": XMILE_NAMESPACE}
 
@@ -576,27 +575,11 @@ def test_a_model_file_path_is_accepted(tmp_path, small_model):
     assert export_xmile(tmp_path / "small.toml") == export_xmile(small_model)
 
 
-def test_only_factor_models_are_exported():
-    class Empty(System):
-        name, state_names, variable_names = "empty", (), ()
-
-        def parameter_names(self):
-            return ()
-
-        def parameters(self, batch=None):
-            return Params(batch=1)
-
-        def initial_state(self, params):
-            return np.zeros((1, 0))
-
-        def rhs(self, t, y, params):
-            return y
-
-        def observe(self, t, y, params):
-            return y
-
-    with pytest.raises(ModelError, match="'empty' is not a gmsim factor model"):
-        export_xmile(Empty())
+def test_only_factor_models_are_exported(tmp_path):
+    path = tmp_path / "imported.xmile"
+    export_xmile(None, path)
+    with pytest.raises(ModelError, match=r"is not a gmsim factor model.*XMILE already"):
+        export_xmile(path)
 
 
 # -- writing all or nothing ------------------------------------------------------------------------
