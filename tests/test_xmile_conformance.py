@@ -11,29 +11,17 @@ equation; each expected failure below says why.
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
-from pathlib import Path
 
 import pytest
 
 import gmsim
 from gmsim.errors import ModelError
 from gmsim.xmile import XmileWarning, load_xmile, load_xmile_text
-from gmsim.xmile.conformance import check, read_reference
+from gmsim.xmile.conformance import check, locate_suite, reference_of
 
-
-def _suite() -> Path | None:
-    if os.environ.get("GMSIM_SD_TEST_MODELS"):
-        return Path(os.environ["GMSIM_SD_TEST_MODELS"])
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "shared" / "sd-test-models").is_dir():
-            return parent / "shared" / "sd-test-models"
-    return None
-
-
-SUITE = _suite()
+SUITE = locate_suite(__file__)
 FILES = sorted(p.relative_to(SUITE).as_posix() for p in SUITE.rglob("*.xmile")) if SUITE else []
 
 # file -> (variable named in the error, text of its equation): broken in themselves (suite README)
@@ -90,13 +78,6 @@ def _case(name: str):
     return name
 
 
-def _reference(path: Path):
-    for name in ("output.csv", "output.tab"):
-        if (path.parent / name).exists():
-            return read_reference(path.parent / name)
-    raise AssertionError(f"{path.parent} has no output.csv or output.tab")
-
-
 @pytest.mark.skipif(SUITE is None, reason="shared/sd-test-models not found (set GMSIM_SD_TEST_MODELS)")
 @pytest.mark.parametrize("name", [_case(f) for f in FILES])
 def test_model_matches_its_expected_output(name):
@@ -107,7 +88,7 @@ def test_model_matches_its_expected_output(name):
         result = gmsim.simulate(model)
     mended = [str(w.message) for w in caught if issubclass(w.category, XmileWarning)]
     assert bool(mended) == (name in MENDED), mended
-    comparison = check(result.time, {v: result[v] for v in result.variables}, _reference(path))
+    comparison = check(result.time, {v: result[v] for v in result.variables}, reference_of(path))
     assert comparison.passed, comparison.summary()
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "all_names",
     "lookup",
     "pulse",
+    "quiet",
     "ramp",
     "safediv",
     "step",
@@ -66,35 +67,60 @@ def _log(x, base):
     return np.log(x) / np.log(base)
 
 
+def quiet(fn: Callable) -> Callable:
+    """``fn`` with numpy's floating-point warnings off (log of 0 is -inf, as in SD tools)."""
+
+    def quietly(*args):
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+    return quietly
+
+
+def _float_first(exact: Callable, vectorized: Callable) -> Callable:
+    """``exact`` (from :mod:`math`) for a plain float, else the quiet numpy ``vectorized``."""
+    slow = quiet(vectorized)
+
+    def either(x):
+        if type(x) is float:
+            try:
+                return exact(x)
+            except (ValueError, OverflowError):
+                pass
+        return slow(x)
+
+    return either
+
+
 # name -> (fewest args, most args, function of evaluated args)
 PURE: dict[str, tuple[int, int, Callable]] = {
     "ABS": (1, 1, np.abs),
-    "EXP": (1, 1, np.exp),
-    "LN": (1, 1, np.log),
-    "LOG10": (1, 1, np.log10),
-    "LOG": (2, 2, _log),
-    "SQRT": (1, 1, np.sqrt),
-    "SIN": (1, 1, np.sin),
-    "COS": (1, 1, np.cos),
-    "TAN": (1, 1, np.tan),
-    "ARCSIN": (1, 1, np.arcsin),
-    "ARCCOS": (1, 1, np.arccos),
-    "ARCTAN": (1, 1, np.arctan),
-    "SINH": (1, 1, np.sinh),
-    "COSH": (1, 1, np.cosh),
-    "TANH": (1, 1, np.tanh),
+    "EXP": (1, 1, _float_first(math.exp, np.exp)),
+    "LN": (1, 1, _float_first(math.log, np.log)),
+    "LOG10": (1, 1, _float_first(math.log10, np.log10)),
+    "LOG": (2, 2, quiet(_log)),
+    "SQRT": (1, 1, _float_first(math.sqrt, np.sqrt)),
+    "SIN": (1, 1, _float_first(math.sin, np.sin)),
+    "COS": (1, 1, _float_first(math.cos, np.cos)),
+    "TAN": (1, 1, _float_first(math.tan, np.tan)),
+    "ARCSIN": (1, 1, _float_first(math.asin, np.arcsin)),
+    "ARCCOS": (1, 1, _float_first(math.acos, np.arccos)),
+    "ARCTAN": (1, 1, _float_first(math.atan, np.arctan)),
+    "SINH": (1, 1, _float_first(math.sinh, np.sinh)),
+    "COSH": (1, 1, _float_first(math.cosh, np.cosh)),
+    "TANH": (1, 1, _float_first(math.tanh, np.tanh)),
     "INT": (1, 1, np.floor),
-    "MOD": (2, 2, np.mod),
+    "MOD": (2, 2, quiet(np.mod)),
     "ROUND": (1, 1, lambda x: np.floor(np.asarray(x) + 0.5)),
     "SIGN": (1, 1, np.sign),
     "MIN": (2, 2, _min),
     "MAX": (2, 2, _max),
     "SAFEDIV": (2, 3, safediv),
-    "POWER": (2, 2, np.power),
+    "POWER": (2, 2, quiet(np.power)),
 }
 """Functions of their arguments alone (XMILE 3.5.1 and a few common extras)."""
 
-VENSIM_PURE = {**PURE, "INT": (1, 1, np.trunc), "MOD": (2, 2, np.fmod)}
+VENSIM_PURE = {**PURE, "INT": (1, 1, np.trunc), "MOD": (2, 2, quiet(np.fmod))}
 """The same, with Vensim's INT and MOD, for files that come from Vensim."""
 
 CONSTANTS = ("TIME", "DT", "STARTTIME", "STOPTIME", "PI", "INF")

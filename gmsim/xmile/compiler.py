@@ -38,20 +38,20 @@ Compiled = float | Callable
 
 
 def _div(a, b):
-    try:
+    if isinstance(b, float) and b != 0.0:
         return a / b
-    except ZeroDivisionError:
-        return np.float64(a) / np.float64(b)
+    with np.errstate(all="ignore"):
+        return np.true_divide(a, b)
 
 
 def _pow(a, b):
-    try:
-        r = a**b
-    except ZeroDivisionError:
-        return np.float64(a) ** np.float64(b)
-    except OverflowError:
-        return math.inf
-    return math.nan if isinstance(r, complex) else r
+    if isinstance(a, float) and isinstance(b, float) and (a > 0.0 or (a == 0.0 and b >= 0.0)):
+        try:
+            return a**b
+        except OverflowError:
+            return math.inf
+    with np.errstate(all="ignore"):
+        return np.power(np.float64(a) if isinstance(a, float) else a, b)
 
 
 def _flag(x):

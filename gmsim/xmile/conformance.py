@@ -26,7 +26,37 @@ import numpy as np
 from gmsim.errors import GmsimError
 from gmsim.xmile.names import label
 
-__all__ = ["Comparison", "Reference", "check", "column_key", "read_reference"]
+__all__ = [
+    "Comparison",
+    "Reference",
+    "check",
+    "column_key",
+    "locate_suite",
+    "read_reference",
+    "reference_of",
+]
+
+SUITE_VARIABLE = "GMSIM_SD_TEST_MODELS"
+"""Environment variable naming the folder of the SD test models, when it is not found by walking up."""
+
+
+def locate_suite(start: str | os.PathLike) -> Path | None:
+    """The SD test-model suite: ``$GMSIM_SD_TEST_MODELS``, else ``shared/sd-test-models`` in a parent of ``start``."""
+    if os.environ.get(SUITE_VARIABLE):
+        return Path(os.environ[SUITE_VARIABLE])
+    for parent in Path(start).resolve().parents:
+        if (parent / "shared" / "sd-test-models").is_dir():
+            return parent / "shared" / "sd-test-models"
+    return None
+
+
+def reference_of(model_path: str | os.PathLike) -> Reference:
+    """The expected output beside a suite model (``output.csv`` or ``output.tab``)."""
+    folder = Path(model_path).parent
+    for name in ("output.csv", "output.tab"):
+        if (folder / name).exists():
+            return read_reference(folder / name)
+    raise GmsimError(f"{folder}: no output.csv or output.tab beside the model")
 
 
 def column_key(name: str) -> str:

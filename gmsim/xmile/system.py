@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -85,14 +86,17 @@ class XmileSystem(System):
         self.simulation = model.simulation
         flat = model.variables
         self._vars = {v.name: v for v in flat}
-        self._slots = {v.name: i for i, v in enumerate(flat)}
-        self._keys = {canonical(v.name): v.name for v in flat}
         stocks = [v for v in flat if v.kind == "stock"]
+        others = [v for v in flat if v.kind != "stock"]
+        # stocks take the first slots, so a row of states fills them in one slice
+        self._slots = {v.name: i for i, v in enumerate([*stocks, *others])}
+        self._keys = {canonical(v.name): v.name for v in flat}
         self.state_names = tuple(v.name for v in stocks)
-        self._stock_slots = [self._slots[v.name] for v in stocks]
+        self._stock_slots = list(range(len(stocks)))
         visible = [v for v in flat if not v.hidden]
         self.variable_names = tuple(v.name for v in visible)
         self._report = [self._slots[v.name] for v in visible]
+        self._report_values = operator.itemgetter(*self._report, 0)  # a tuple even for one variable
         self.groups = {v.name: v.kind for v in visible}
         self.labels = {v.name: v.label or v.name for v in visible}
         self.units = {v.name: v.units for v in visible}
@@ -132,13 +136,15 @@ class XmileSystem(System):
             for x in self._order(flat, "init")
         ]
         self._run_fns = [(self._slots[x], self._closure(self._vars[x], run, forced)) for x in run_order]
-        self._flows = [
-            (
+        self._rates = [
+            _rate(
                 [self._slots[f] for f in v.inflows],
                 [self._slots[f] for f in v.outflows],
                 v.non_negative,
+                i,
+                dt,
             )
-            for v in stocks
+            for i, v in enumerate(stocks)
         ]
         self.uses_dt = any(v.non_negative for v in stocks) or any(
             isinstance(n, Previous) or (isinstance(n, Call) and n.name in ("DT", "PULSE"))
@@ -246,8 +252,7 @@ class XmileSystem(System):
             table, inner = bi.lookup(v.gf), fn
             fn = lambda vals, t: table(inner(vals, t))  # noqa: E731
         if v.non_negative and v.kind != "stock":
-            inner_nn = fn
-            fn = lambda vals, t: np.maximum(inner_nn(vals, t), 0.0)  # noqa: E731
+            fn = _at_least_zero(fn)
         if v.name in forced:
             for f in self.interventions.forcings:
                 if f.variable == v.name:
@@ -325,22 +330,26 @@ class XmileSystem(System):
         return params.run if isinstance(params.run, _Run) else self._start(params)
 
     def _evaluate(self, t: float, y: np.ndarray, params: XmileParams, run: _Run) -> list:
-        v = list(run.values)
+        v = run.values.copy()
+        n = len(self._stock_slots)
         if params.batch == 1:
-            for s, value in zip(self._stock_slots, y[0].tolist(), strict=True):
-                v[s] = value
+            v[:n] = y[0].tolist()
         else:
-            for i, s in enumerate(self._stock_slots):
-                v[s] = y[:, i]
+            for i in range(n):
+                v[i] = y[:, i]
         if params.forcings:
             for i, value in self.held(t, params):
-                v[self._stock_slots[i]] = value
+                v[i] = value
         now = t
         if self._hold_time and run.last <= t <= run.last + self.dt * (1 + 1e-9):
             now = run.last  # Vensim holds TIME and test inputs over a Runge-Kutta step
-        with np.errstate(all="ignore"):
+        if params.batch == 1:  # floats: the operators themselves keep quiet where numpy would warn
             for s, fn in self._run_fns:
                 v[s] = fn(v, now)
+        else:
+            with np.errstate(all="ignore"):
+                for s, fn in self._run_fns:
+                    v[s] = fn(v, now)
         if run.history is not None and now == t:
             run.history.record(t, [v[s] for s in self._tracked])
         return v
@@ -348,21 +357,12 @@ class XmileSystem(System):
     def initial_state(self, params: XmileParams) -> np.ndarray:
         """Stocks at the start, shape ``(batch, n_states)``; also starts the run's history."""
         run = self._start(params)
-        y = np.empty((params.batch, len(self.state_names)))
-        for i, s in enumerate(self._stock_slots):
-            y[:, i] = run.values[s]
-        return y
+        return _rows(run.values[: len(self._stock_slots)], params.batch)
 
     def rhs(self, t: float, y: np.ndarray, params: XmileParams) -> np.ndarray:
         """Inflows minus outflows of every stock, for every run at once."""
         v = self._evaluate(t, y, params, self._run(params))
-        dy = np.empty_like(y)
-        dt = self.dt
-        for i, (ins, outs, non_negative) in enumerate(self._flows):
-            net = sum(v[s] for s in ins) - sum(v[s] for s in outs)
-            if non_negative:
-                net = np.maximum(net, -np.maximum(v[self._stock_slots[i]], 0.0) / dt)
-            dy[:, i] = net
+        dy = _rows([rate(v) for rate in self._rates], params.batch)
         if params.forcings:
             for i, _ in self.held(t, params):
                 dy[:, i] = 0.0
@@ -373,10 +373,7 @@ class XmileSystem(System):
         run = self._run(params)
         self._check_step(t, run)
         v = self._evaluate(t, y, params, run)
-        out = np.empty((params.batch, len(self._report)))
-        for j, s in enumerate(self._report):
-            out[:, j] = v[s]
-        return out
+        return _rows(self._report_values(v)[:-1], params.batch)
 
     def _check_step(self, t: float, run: _Run) -> None:
         """The model's DT is part of its equations: refuse runs that step otherwise."""
@@ -402,6 +399,54 @@ class XmileSystem(System):
             for v in self.model.variables
             for n in _nodes(v.equation)
         )
+
+
+def _rows(values, batch: int) -> np.ndarray:
+    """Values (floats, or arrays with one entry per run) as an array of shape ``(batch, len(values))``."""
+    if batch == 1:
+        try:
+            return np.array(values, dtype=float).reshape(1, -1)
+        except (ValueError, TypeError):  # per-run arrays of length 1 among floats
+            pass
+    out = np.empty((batch, len(values)))
+    for j, value in enumerate(values):
+        out[:, j] = value
+    return out
+
+
+def _rate(ins: list[int], outs: list[int], non_negative: bool, i: int, dt: float):
+    """The net flow into stock ``i`` (slot ``i``) from the values ``v``; a non-negative stock keeps >= 0."""
+    if len(ins) == 1 and not outs:
+        (a,) = ins
+        net = lambda v: v[a]  # noqa: E731
+    elif len(ins) == 1 and len(outs) == 1:
+        a, b = ins[0], outs[0]
+        net = lambda v: v[a] - v[b]  # noqa: E731
+    elif not ins and len(outs) == 1:
+        (b,) = outs
+        net = lambda v: -v[b]  # noqa: E731
+    else:
+        net = lambda v: sum([v[s] for s in ins]) - sum([v[s] for s in outs])  # noqa: E731
+    if not non_negative:
+        return net
+
+    def floored(v):
+        change, level = net(v), v[i]
+        if isinstance(change, float) and isinstance(level, float):
+            return max(change, -max(level, 0.0) / dt)
+        return np.maximum(change, -np.maximum(level, 0.0) / dt)
+
+    return floored
+
+
+def _at_least_zero(fn):
+    def uniflow(vals, t):
+        x = fn(vals, t)
+        if isinstance(x, float):
+            return 0.0 if x < 0.0 else x
+        return np.maximum(x, 0.0)
+
+    return uniflow
 
 
 def _overridable(shadow: int, fn):
