@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scenario",
         metavar="NAME_OR_PATH",
-        help="build a scenario into the file (changed parameters, added links, driver paths)",
+        help="build a scenario into the file: its changed parameters, added links, holds and "
+        "events (holds and events of endogenous factors make it an Euler file)",
     )
     add_run_options(p)
     p.set_defaults(func=main)
