@@ -107,6 +107,10 @@ NOT_FOR_KIND = {
 }
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def default_model_path() -> Path:
     """Path of the default model shipped with gmsim (works after a plain install)."""
     return Path(str(resources.files("gmsim.models").joinpath(DEFAULT_MODEL)))
@@ -243,11 +247,11 @@ def check_structure(data: dict[str, Any]) -> list[Problem]:
             kind = table.get("kind", "endogenous")
             for name in REQUIRED_BY_KIND.get(kind, ()):
                 if name not in table:
-                    problems.append(Problem((*key, name), f"missing required key for a {kind} factor"))
+                    problems.append(Problem((*key, name), f"missing required key for {_article(kind)} {kind} factor"))
             for name in NOT_FOR_KIND.get(kind, ()):
                 if name in table:
                     problems.append(
-                        Problem((*key, name), f"has no meaning for a {kind} factor; remove it")
+                        Problem((*key, name), f"has no meaning for {_article(kind)} {kind} factor; remove it")
                     )
             if isinstance(table.get("of"), dict):
                 for part, w in table["of"].items():
