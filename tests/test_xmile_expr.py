@@ -7,6 +7,8 @@ stated semantics of XMILE 1.0 (section numbers in the comments).
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -537,3 +539,14 @@ def test_random_functions_are_refused_not_zeroed():
 def test_simultaneous_equations_are_refused():
     with pytest.raises(ModelError, match="circular equations: a -> b -> a"):
         model(aux("a", "b + 1"), aux("b", "a * 2"))
+
+
+_MODULES = ("names", "expr", "reader", "builtins", "flatten", "compiler", "graph", "system", "model")
+
+
+@pytest.mark.parametrize(
+    "module", ["gmsim.xmile", *(f"gmsim.xmile.{m}" for m in (*_MODULES, "examples", "conformance"))]
+)
+def test_the_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -122,7 +122,8 @@ class Comparison:
     def summary(self, limit: int = 3) -> str:
         """A few lines saying what failed."""
         if self.passed:
-            return f"{len(self.compared)} columns match"
+            n = len(self.compared)
+            return f"{n} column{'s match' if n != 1 else ' matches'}"
         if not self.compared:
             return "no column of the reference is among the model's variables"
         worst = {}

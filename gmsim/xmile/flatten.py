@@ -321,6 +321,12 @@ class _Flattener:
                 raise self.fail(scope, "its equation is only a comment {...}; give it a value")
             if node.message == "the equation is empty":
                 raise self.fail(scope, "its equation is empty")
+            if "???" in text:
+                raise self.fail(
+                    scope,
+                    "its equation is the placeholder '???' that converters leave where they could "
+                    "not translate the original; write the equation",
+                )
             where = f" at character {node.position + 1}" if node.position is not None else ""
             raise self.fail(scope, f"cannot read the equation: {node.message}{where}")
         return node
