@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from gmsim.errors import GmsimError, SimulationError
-from gmsim.executors import Executor, get_executor, progress_bar
+from gmsim.executors import Executor, borrowed, progress_bar
 from gmsim.integrate import integrate, time_grid
 from gmsim.metric import Metric, MetricError, parse_metrics
 from gmsim.result import Result
@@ -673,7 +673,7 @@ def monte_carlo(
         Task(i, first, space.sample(first, min(chunk_size, runs - first), seed=seed))
         for i, first in enumerate(range(0, runs, chunk_size))
     )
-    with get_executor(executor, workers=workers, scheduler=scheduler) as ex:
+    with borrowed(executor, workers=workers, scheduler=scheduler) as ex:
         outcome = run_ensemble(job, tasks, runs=runs, executor=ex, progress=progress)
         described = ex.describe()
     names = [n for n, _ in systems]

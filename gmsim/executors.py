@@ -26,14 +26,15 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import multiprocessing
 import os
-import socket
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from gmsim.errors import GmsimError, did_you_mean
@@ -45,7 +46,9 @@ __all__ = [
     "ExecutorError",
     "InProcess",
     "ProcessPool",
+    "borrowed",
     "get_executor",
+    "progress_bar",
 ]
 
 EXECUTORS = ("inprocess", "processes", "dask")
@@ -178,7 +181,7 @@ class DaskExecutor(Executor):
             _probe(scheduler, timeout)
             try:
                 self.client = Client(scheduler, timeout=timeout, set_as_default=False)
-            except (OSError, TimeoutError, ValueError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:  # it answered the probe, then went away
                 raise ExecutorError(
                     f"cannot connect to the dask scheduler at {scheduler}: {exc}; check the address "
                     "and that `dask scheduler` runs there"
@@ -213,29 +216,43 @@ class DaskExecutor(Executor):
 
 
 def _probe(address: str, timeout: float) -> None:
-    """Fail fast, with a clear message, when nothing listens at a tcp/tls scheduler address."""
+    """Fail fast, with a clear message, unless a dask scheduler answers at ``address``.
+
+    A dask handshake, not a bare TCP connection: a port that answers but is not
+    a scheduler fails here too. It runs in a thread of its own, so that it works
+    inside a running event loop (a notebook) as well.
+    """
     from distributed.comm import parse_address
     from distributed.comm.addressing import parse_host_port
 
     scheme, location = parse_address(address)
-    if scheme not in ("tcp", "tls"):
-        return
-    try:
-        host, port = parse_host_port(location)
-    except ValueError as exc:
-        raise ExecutorError(
-            f"scheduler address '{address}' is not valid ({exc}); write it as tcp://host:port, "
-            "e.g. tcp://10.0.0.5:8786"
-        ) from None
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except OSError as exc:
-        reason = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
-        raise ExecutorError(
-            f"cannot reach the dask scheduler at {address} ({reason} within {timeout:g} s); check the "
-            "address and that `dask scheduler` runs there, or leave --scheduler out to run locally"
-        ) from None
+    if scheme in ("tcp", "tls"):
+        try:
+            parse_host_port(location)
+        except ValueError as exc:
+            raise ExecutorError(
+                f"scheduler address '{address}' is not valid ({exc}); write it as tcp://host:port, "
+                "e.g. tcp://10.0.0.5:8786"
+            ) from None
+    with ThreadPoolExecutor(1) as thread:
+        future = thread.submit(asyncio.run, _handshake(address, timeout))
+        try:
+            future.result(timeout=timeout + 5)
+        except Exception as exc:  # any failure of the handshake means: no scheduler there
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, MemoryError):
+                reason = "what answers there does not speak the dask protocol"
+            raise ExecutorError(
+                f"cannot reach the dask scheduler at {address} ({reason}); check the address and "
+                "that `dask scheduler` runs there, or leave --scheduler out to run locally"
+            ) from None
+
+
+async def _handshake(address: str, timeout: float) -> None:
+    from distributed.comm import connect
+
+    comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout + 1)
+    await comm.close()
 
 
 def _workers(workers: int | None) -> int:
@@ -270,6 +287,20 @@ def get_executor(
     if name == "processes":
         return ProcessPool(workers)
     return DaskExecutor(scheduler, workers=workers)
+
+
+@contextlib.contextmanager
+def borrowed(
+    executor: str | Executor | None = None, *, workers: int | None = None, scheduler: str | None = None
+) -> Iterator[Executor]:
+    """:func:`get_executor` for one analysis: an executor made here is closed after it, one
+    passed in is left open for the caller to reuse."""
+    made = get_executor(executor, workers=workers, scheduler=scheduler)
+    try:
+        yield made
+    finally:
+        if made is not executor:
+            made.close()
 
 
 def progress_bar(total: int, *, enabled: bool | None = None, desc: str = "runs"):

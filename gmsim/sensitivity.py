@@ -60,7 +60,7 @@ from gmsim.ensemble import (
     run_ensemble,
 )
 from gmsim.errors import GmsimError, SimulationError, did_you_mean
-from gmsim.executors import Executor, get_executor
+from gmsim.executors import Executor, borrowed
 from gmsim.metric import Metric, MetricError
 from gmsim.simulate import ModelLike
 from gmsim.spec import ParameterSpace, UncertaintySpec
@@ -291,7 +291,7 @@ def sensitivity(
         Task(i, first, inputs[first : first + chunk_size])
         for i, first in enumerate(range(0, len(inputs), _positive("chunk_size", chunk_size)))
     )
-    with get_executor(executor, workers=workers, scheduler=scheduler) as ex:
+    with borrowed(executor, workers=workers, scheduler=scheduler) as ex:
         outcome = run_ensemble(job, tasks, runs=len(inputs), executor=ex, progress=progress)
         described = ex.describe()
     if outcome.failures:
