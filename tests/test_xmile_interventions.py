@@ -294,3 +294,69 @@ def test_the_compiled_system_is_an_engine_system(teacup):
     y = system.initial_state(params)
     np.testing.assert_allclose(system.rhs(0.0, y, params), [[-11.0], [-16.0]])
     assert system.observe(0.0, y, params).shape == (2, 4)
+
+
+def test_sensitivity_and_monte_carlo_vary_an_imported_models_constants(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        '[spec]\nname = "teacup"\nseed = 3\nmetrics = ["Teacup_Temperature"]\n\n'
+        '[[uncertain]]\nparameter = ["constant:Characteristic_Time"]\n'
+        'distribution = "uniform"\nrelative = 0.2\n'
+    )
+    system = load_xmile_text(TEACUP).compile()
+    assert system.parameter_values() == {
+        "constant:Room_Temperature": 70.0,
+        "constant:Characteristic_Time": 10.0,
+        "initial:Teacup_Temperature": 180.0,
+    }
+    mc = gmsim.monte_carlo(load_xmile_text(TEACUP), str(spec), runs=16, progress=False)
+    frame = mc.metric_frame()
+    finals = frame[next(c for c in frame.columns if c != "sample")].to_numpy()
+    grid = np.arange(0, 30.0001, 0.125)
+    fastest, slowest = euler(180, 70, 8, grid)[-1], euler(180, 70, 12, grid)[-1]  # time uniform on 8..12
+    assert mc.ok_runs == 16 and len(finals) == 16
+    assert fastest <= finals.min() < finals.max() <= slowest
+
+
+def test_loop_dominance_of_an_epidemic_shifts_from_contagion_to_depletion_to_recovery():
+    sir = model(
+        stock("susceptible", "1000", outflows=("succumbing",)),
+        stock("infectious", "5", inflows=("succumbing",), outflows=("recovering",)),
+        stock("recovered", "0", inflows=("recovering",)),
+        flow("succumbing", "susceptible * infectious / total_population * contact_infectivity"),
+        flow("recovering", "infectious / duration"),
+        aux("total_population", "1000"),
+        aux("duration", "5"),
+        aux("contact_infectivity", "0.3"),
+        stop=60,
+        dt=0.03125,
+    )
+    system = sir.compile()
+    params = system.parameters()
+    gains = system.link_gains(0.0, system.initial_state(params), params)
+    assert gains[("infectious", "succumbing")] == pytest.approx(1000 * 0.3 / 1000, rel=1e-8)
+    assert gains[("infectious", "recovering")] == pytest.approx(1 / 5, rel=1e-8)
+    assert gains[("recovering", "infectious")] == pytest.approx(-1.0, rel=1e-8)
+    d = gmsim.loop_dominance(sir)
+    share = d.to_frame()
+    ids = {tuple(sorted(loop.variables)): loop.id for loop in d.loops}
+    contagion = ids[("infectious", "succumbing")]
+    depletion = ids[("succumbing", "susceptible")]
+    recovery = ids[("infectious", "recovering")]
+    assert share.loc[0.0, contagion] > 0.5  # early on, infection feeds itself
+    assert share.loc[40.0, depletion] < -0.5  # at the peak, running out of susceptibles rules
+    assert share.loc[60.0, recovery] < -0.5  # afterwards, recovery drains the infected
+
+
+def test_loop_dominance_refuses_links_through_hidden_builtin_stocks():
+    m = model(
+        stock("level", "1", inflows=("growth",)),
+        flow("growth", "0.1 * perceived"),
+        aux("perceived", "SMTH1(level, 2)"),
+    )
+    system = m.compile()
+    params = system.parameters()
+    with pytest.raises(SimulationError, match="passes through the stock of a smooth or delay builtin"):
+        system.link_gains(0.0, system.initial_state(params), params)
+    with pytest.raises(SimulationError, match="perceived~SMTH1"):
+        gmsim.loop_dominance(m)

@@ -136,6 +136,8 @@ class XmileSystem(System):
             for x in self._order(flat, "init")
         ]
         self._run_fns = [(self._slots[x], self._closure(self._vars[x], run, forced)) for x in run_order]
+        self._run_compiler, self._forced, self._dynamic_names = run, forced, set(run_order)
+        self._gains: dict | None = None
         self._rates = [
             _rate(
                 [self._slots[f] for f in v.inflows],
@@ -267,6 +269,23 @@ class XmileSystem(System):
             *(f"initial:{n}" for n in self._visible_stocks),
         )
 
+    def parameter_values(self) -> dict[str, float]:
+        """Each parameter's value in this model (overrides applied); a stock's initial value as computed.
+
+        Examples
+        --------
+        >>> from gmsim.xmile import load_xmile_text
+        >>> from gmsim.xmile.examples import TEACUP
+        >>> load_xmile_text(TEACUP).compile().parameter_values()["initial:Teacup_Temperature"]
+        180.0
+        """
+        params = self.parameters()
+        run = self._start(params)
+        out = {f"constant:{n}": float(params.constants[0, j]) for j, n in enumerate(self._constants)}
+        for name in self._visible_stocks:
+            out[f"initial:{name}"] = float(np.asarray(run.values[self._slots[name]]).reshape(-1)[0])
+        return out
+
     def parameters(self, batch: Mapping[str, Sequence[float] | np.ndarray] | None = None) -> XmileParams:
         """Numbers for one run, or one run per row of ``batch`` (parameter name -> values).
 
@@ -375,6 +394,69 @@ class XmileSystem(System):
         v = self._evaluate(t, y, params, run)
         return _rows(self._report_values(v)[:-1], params.batch)
 
+    def link_gains(self, t: float, y: np.ndarray, params: XmileParams) -> dict[tuple[str, str], float]:
+        """``∂effect/∂cause`` of every edge of :attr:`graph` at state ``y`` (for loop dominance).
+
+        For an auxiliary or flow, the change of its value when only the cause
+        moves (hidden helpers recomputed, other variables held); for a stock,
+        the change of its net flow. Central differences of the compiled
+        equations, so graphical functions and non-negative limits count.
+
+        Raises
+        ------
+        SimulationError
+            If a link passes through the hidden stock of a smooth or delay builtin
+            (its effect arrives only through that stock; score such models in Stella).
+        """
+        if self._gains is None:
+            self._gains = self._gain_plans()
+        v = self._evaluate(t, y, params, self._run(params))
+        out = {}
+        for (cause, effect), (steps, result) in self._gains.items():
+            x = v[self._slots[cause]]
+            h = 1e-6 * max(1.0, float(np.max(np.abs(x))))
+            sides = []
+            for sign in (1.0, -1.0):
+                w = list(v)
+                w[self._slots[cause]] = x + sign * h
+                for s, fn in steps:
+                    w[s] = fn(w, t)
+                sides.append(result(w))
+            out[(cause, effect)] = (sides[0] - sides[1]) / (2 * h)
+        return out
+
+    def _gain_plans(self) -> dict:
+        """For each edge: what to recompute after nudging the cause (hidden helpers, then the effect)."""
+        hidden_flow = {v.name for v in self.model.variables if v.hidden and v.kind != "stock"}
+        plans = {}
+        for cause, effect in self.graph.edges:
+            v = self._vars[effect]
+            if v.kind == "stock":
+                plans[(cause, effect)] = ([], self._rates[self.state_names.index(effect)])
+                continue
+            between, stack = set(), list(refs(v.equation, mode="run"))
+            while stack:
+                name = stack.pop()
+                if name in between or name == cause:
+                    continue
+                helper = self._vars[name]
+                if helper.hidden and helper.kind == "stock" and cause in _upstream(helper, self._vars):
+                    raise SimulationError(
+                        f"the link '{cause}' -> '{effect}' of '{self.name}' passes through the stock of "
+                        "a smooth or delay builtin, which loop dominance cannot score yet"
+                    )
+                if name in hidden_flow and name in self._dynamic_names:
+                    between.add(name)
+                    stack.extend(refs(helper.equation, mode="run"))
+            order = [n for n in self._order(self.model.variables, "run") if n in between]
+            steps = [
+                (self._slots[n], self._closure(self._vars[n], self._run_compiler, self._forced))
+                for n in order
+            ]
+            steps.append((self._slots[effect], self._closure(v, self._run_compiler, self._forced)))
+            plans[(cause, effect)] = (steps, operator.itemgetter(self._slots[effect]))
+        return plans
+
     def _check_step(self, t: float, run: _Run) -> None:
         """The model's DT is part of its equations: refuse runs that step otherwise."""
         run.observed += 1
@@ -437,6 +519,20 @@ def _rate(ins: list[int], outs: list[int], non_negative: bool, i: int, dt: float
         return np.maximum(change, -np.maximum(level, 0.0) / dt)
 
     return floored
+
+
+def _upstream(v: FlatVariable, variables: Mapping[str, FlatVariable]) -> set[str]:
+    """Every variable a hidden stock's inflows and outflows depend on (through hidden helpers)."""
+    seen: set[str] = set()
+    stack = [*v.inflows, *v.outflows]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if variables[name].hidden:
+            stack.extend(refs(variables[name].equation, mode="run"))
+    return seen
 
 
 def _at_least_zero(fn):
