@@ -536,6 +536,30 @@ def test_random_functions_are_refused_not_zeroed():
         model(aux("x", "NORMAL(0, 1)"))
 
 
+def test_file_structure_problems_are_named():
+    from xmile_models import document
+
+    from gmsim.xmile import XmileWarning, load_xmile_text
+
+    conveyor = stock("belt", "1").replace("</stock>", "<conveyor><len>2</len></conveyor></stock>")
+    with pytest.raises(
+        ModelError, match="stock 'belt' is a conveyor; conveyors and queues are not supported"
+    ):
+        model(conveyor)
+    with pytest.raises(ModelError, match="<sim_specs> has no <stop>"):
+        load_xmile_text(document(aux("x", "1")).replace("<stop>10</stop>", ""))
+    with pytest.raises(ModelError, match="integration method 'Gear' is not supported"):
+        model(aux("x", "1"), method="Gear")
+    with pytest.warns(XmileWarning, match="method RK2 runs as RK4"):
+        assert model(aux("x", "1"), method="RK2").simulation.method == "rk4"
+    with pytest.raises(ModelError, match=r"'X' is defined twice \(also on line 6\)"):
+        model(aux("x", "1"), aux("X", "2"))
+    with pytest.raises(
+        ModelError, match="uses the dimension 'nowhere', which <dimensions> does not define"
+    ):
+        model(aux("x", "1", dims=("nowhere",)))
+
+
 def test_simultaneous_equations_are_refused():
     with pytest.raises(ModelError, match="circular equations: a -> b -> a"):
         model(aux("a", "b + 1"), aux("b", "a * 2"))

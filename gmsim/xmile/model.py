@@ -29,7 +29,7 @@ __all__ = ["XmileModel", "XmileWarning", "load_xmile", "load_xmile_text"]
 
 
 class XmileWarning(UserWarning):
-    """A file was read leniently (for example, an unclosed tag was closed); the message says where."""
+    """A file was read leniently (an unclosed tag closed, RK2 run as RK4); the message says where."""
 
 
 @dataclass(frozen=True)

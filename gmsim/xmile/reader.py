@@ -47,7 +47,15 @@ __all__ = [
 ]
 
 GF_KINDS = ("continuous", "extrapolate", "discrete")
-METHOD_NAMES = {"euler": "euler", "rk4": "rk4", "rk45": "rk45", "lsoda": "lsoda"}
+METHOD_NAMES = {
+    "euler": "euler",
+    "rk4": "rk4",
+    "rk45": "rk45",
+    "lsoda": "lsoda",
+    "rk2": "rk4",
+    "rk4 auto": "rk4",
+}
+"""XMILE and vendor method names -> gmsim's; RK2 runs as RK4 (a note says so)."""
 
 
 @dataclass(frozen=True)
@@ -353,6 +361,8 @@ class _Reader:
             child = node.find(tag)
             if child is not None:
                 values[tag] = self.number(child, f"<sim_specs> <{tag}>")
+            elif tag != "dt":
+                raise self.error(node, f"<sim_specs> has no <{tag}>; XMILE requires <start> and <stop>")
         dt = node.find("dt")
         if dt is not None and dt.attrs.get("reciprocal", "").strip().lower() == "true":
             if values["dt"] <= 0:
@@ -364,6 +374,10 @@ class _Reader:
                 node,
                 f"integration method '{node.attrs['method']}' is not supported"
                 f"{did_you_mean(method, METHOD_NAMES)}; use Euler or RK4 in <sim_specs method=...>",
+            )
+        if method == "rk2":
+            self.notes.append(
+                f"line {node.line}: method RK2 runs as RK4, a little more accurate than RK2"
             )
         specs = SimSpecs(
             **values, method=METHOD_NAMES[method], time_units=node.attrs.get("time_units", "")
@@ -436,6 +450,12 @@ class _Reader:
 
     def variable(self, node: _Node) -> Variable:
         name = self.name_of(node)
+        for option in ("conveyor", "queue"):
+            if node.find(option) is not None:
+                raise self.error(
+                    node,
+                    f"stock '{name}' is a {option}; conveyors and queues are not supported, only plain stocks",
+                )
         eqns = node.all("eqn")
         nn = node.find("non_negative")
         dims = node.find("dimensions")
