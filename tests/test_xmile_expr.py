@@ -565,7 +565,18 @@ def test_simultaneous_equations_are_refused():
         model(aux("a", "b + 1"), aux("b", "a * 2"))
 
 
-_MODULES = ("names", "expr", "reader", "builtins", "flatten", "compiler", "graph", "system", "model")
+_MODULES = (
+    "names",
+    "expr",
+    "reader",
+    "builtins",
+    "arrays",
+    "flatten",
+    "compiler",
+    "graph",
+    "system",
+    "model",
+)
 
 
 @pytest.mark.parametrize(
