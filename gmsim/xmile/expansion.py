@@ -96,36 +96,28 @@ class Expansion:
             if fn == "TREND":
                 return trend
             return Binary("*", x, Binary("+", Num(1.0), Binary("*", trend, args[2])))
-        if fn in ("SMTH1", "SMTH3", "SMTHN"):
-            n = {"SMTH1": 1, "SMTH3": 3}.get(fn) or self.order(args[2], scope, fn)
-            initial = args[3 if fn == "SMTHN" else 2] if len(args) > (3 if fn == "SMTHN" else 2) else x
-            stage_time = (
-                time
-                if n == 1
-                else self.shared(Binary("/", time, Num(float(n))), scope, base + ".stage_time")
-            )
-            prev = x
-            for k in range(1, n + 1):
-                name = base if n == 1 else f"{base}.{k}"
-                prev = self.stock(
-                    scope, name, Binary("/", Binary("-", prev, Ref(name)), stage_time), initial
-                )
-            return prev
-        # material delays DELAY1, DELAY3, DELAYN
-        n = {"DELAY1": 1, "DELAY3": 3}.get(fn) or self.order(args[2], scope, fn)
-        initial = args[3 if fn == "DELAYN" else 2] if len(args) > (3 if fn == "DELAYN" else 2) else x
+        # smooths (SMTH1, SMTH3, SMTHN) and material delays (DELAY1, DELAY3, DELAYN): n stages
+        fixed = {"SMTH1": 1, "SMTH3": 3, "DELAY1": 1, "DELAY3": 3}
+        n = fixed.get(fn) or self.order(args[2], scope, fn)
+        first_optional = 2 if fn in fixed else 3
+        initial = args[first_optional] if len(args) > first_optional else x
         stage_time = (
             time
             if n == 1
             else self.shared(Binary("/", time, Num(float(n))), scope, base + ".stage_time")
         )
-        inflow = x
-        for k in range(1, n + 1):
-            name = base if n == 1 else f"{base}.{k}"
-            outflow = Binary("/", Ref(name), stage_time)
-            self.stock(scope, name, Binary("-", inflow, outflow), Binary("*", initial, stage_time))
-            inflow = outflow
-        return inflow
+        names = [base] if n == 1 else [f"{base}.{k}" for k in range(1, n + 1)]
+        value = x
+        for name in names:
+            if fn.startswith("SMTH"):  # each stage smooths the one before
+                value = self.stock(
+                    scope, name, Binary("/", Binary("-", value, Ref(name)), stage_time), initial
+                )
+            else:  # each stage passes on stock / stage time
+                outflow = Binary("/", Ref(name), stage_time)
+                self.stock(scope, name, Binary("-", value, outflow), Binary("*", initial, stage_time))
+                value = outflow
+        return value
 
     def stock(self, scope: Scope, name: str, rate, initial) -> Ref:
         self.add_hidden(scope, name + ".rate", "flow", rate)
