@@ -58,6 +58,26 @@ nearest saved step. The table is written by `benchmarks/xmile_pass_table.py`; th
   and the test inputs at their value at the start of each step, as `zeroled_decimals` expects.
   Other files get XMILE's floor, floored modulus, and a clock that moves within the step.
 
+## What gmsim reads
+
+- Stocks, flows and auxiliaries; units are kept as labels and not checked. Euler and RK4 from
+  `<sim_specs>` (RK2 runs as RK4, with a warning); `gmsim.simulate` also offers rk45 and lsoda.
+- Operators and `IF THEN ELSE` with XMILE's precedence; `ABS EXP LN LOG10 SQRT SIN COS TAN
+  ARCSIN ARCCOS ARCTAN SINH COSH TANH INT MOD ROUND MIN MAX SAFEDIV (XIDZ, ZIDZ) PI TIME DT
+  STARTTIME STOPTIME`; `STEP RAMP PULSE`; `DELAY DELAY1 DELAY3 DELAYN SMTH1 SMTH3 SMTHN TREND
+  FORCST INIT PREVIOUS` (and Vensim's `ACTIVE INITIAL`).
+- Graphical functions: continuous, extrapolate and discrete, with `xscale` or `xpts`, inline or
+  named and called like a function.
+- Non-negative stocks and flows, per variable or through `<behavior>`.
+- Arrays: apply-to-all and element-by-element equations, number lists, several dimensions,
+  `*`, ranges, `@n`, subranges, subscripts computed while running, and `SUM MEAN MIN MAX PROD
+  STDDEV SIZE` over arrays and slices.
+- Macros, with default parameters and with their own stocks (one copy per use); modules with
+  their connections.
+- Not read, each with an error naming the variable: conveyors and queues, random functions,
+  recursive macros, macros with their own `<sim_specs>`, array transposition (`'`), and modules
+  in other files (gmsim opens nothing but the model file).
+
 ## File by file
 
 | file | gmsim | {pysd_head}note |

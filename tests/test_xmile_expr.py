@@ -456,6 +456,22 @@ def test_arrayed_stocks_flows_and_a_subscript_computed_while_running():
     np.testing.assert_allclose(r["outside"], 0.0)  # out of range gives 0 (3.7.1)
 
 
+def test_a_subrange_picks_its_elements_of_the_full_dimension():
+    dims = {"region": ("north", "south", "east"), "coast": ("north", "east")}
+    r = run(
+        aux("price", "1, 2, 3", dims=("region",)),
+        aux("coastal", "price[coast] * 10", dims=("coast",)),
+        aux("implicit", "price", dims=("coast",)),
+        aux("coast_total", "SUM(price[coast])"),
+        aux("total", "SUM(price)"),
+        stop=1,
+        dimensions=dims,
+    )
+    assert (r["coastal[north]"][0], r["coastal[east]"][0]) == (10, 30)
+    assert (r["implicit[north]"][0], r["implicit[east]"][0]) == (1, 3)
+    assert (r["coast_total"][0], r["total"][0]) == (4, 6)
+
+
 @pytest.mark.parametrize(
     ("equation", "message"),
     [

@@ -94,8 +94,8 @@ class ArrayResolution:
             if subs:
                 raise self.fail(scope, f"'{label(entry.name)}' is not an array but is subscripted")
             return Ref(entry.name)
-        if subs is None:
-            subs = tuple(Var(d.name) for d in dims)
+        if subs is None:  # apply-to-all: each dimension bound by name, or by an element of a subrange
+            subs = tuple(self.implicit(d, scope) for d in dims)
         if len(subs) != len(dims):
             raise self.fail(
                 scope,
@@ -125,6 +125,14 @@ class ArrayResolution:
             for combo in itertools.product(*choices)
         ]
         return refs[0] if len(refs) == 1 and all(len(c) == 1 for c in choices) else Items(tuple(refs))
+
+    def implicit(self, dim: Dimension, scope: Scope) -> Node:
+        """The subscript a reference without brackets has in ``dim``."""
+        if canonical(dim.name) in scope.bindings:
+            return Var(dim.name)
+        keys = {canonical(e) for e in dim.elements}
+        inside = [e for e in scope.bindings.values() if canonical(e) in keys]
+        return Var(inside[0]) if len(inside) == 1 else Var(dim.name)
 
     def subscript(self, sub: Node, dim: Dimension, entry: Entry, scope: Scope) -> list[int] | Node:
         keys = [canonical(e) for e in dim.elements]
