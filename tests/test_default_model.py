@@ -143,19 +143,25 @@ def test_links_into_the_factor_are_the_ones_the_paper_describes(model):
 
 
 @pytest.mark.slow
-def test_the_wheel_carries_the_default_model_and_the_scenario_library(tmp_path):
+def test_the_wheel_carries_every_module_and_every_library_file(tmp_path):
+    """A plain (non-editable) install must have all the code and all the model files."""
     root = Path(__file__).resolve().parents[1]
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
-        check=True,
-        capture_output=True,
+        check=True, capture_output=True,
     )
     (wheel,) = tmp_path.glob("gmsim-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "gmsim/models/gov_microblog.toml" in names
-    assert any(
-        n.startswith("gmsim/models/scenarios/") and n.endswith(".toml") for n in names
-    ) or not list((root / "models" / "scenarios").glob("*.toml"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    code = {p.relative_to(root).as_posix() for p in (root / "gmsim").rglob("*.py")}
+    library = {
+        "gmsim/" + p.relative_to(root).as_posix()
+        for p in (root / "models").rglob("*")
+        if p.suffix in (".toml", ".py") and "__pycache__" not in p.parts
+    }
+    assert "gmsim/models/gov_microblog.toml" in library
+    assert any(n.startswith("gmsim/models/scenarios/") and n.endswith(".toml") for n in library)
+    assert code - names == set()
+    assert library - names == set()
 
 
 def test_the_readme_factor_table_matches_the_model(model):

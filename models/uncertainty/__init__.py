@@ -1,0 +1,1 @@
+"""Uncertainty specs shipped with gmsim: distributions on the default model's parameters."""
