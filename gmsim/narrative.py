@@ -27,6 +27,7 @@ __all__ = [
     "LEVEL",
     "POLARITY",
     "amount",
+    "count",
     "dominance_sentence",
     "lower_first",
     "percent",
@@ -39,6 +40,9 @@ __all__ = [
 
 LEVEL = 0.0005
 """Differences smaller than this (on the 0-1 scale) are told as "level with the baseline"."""
+
+NBSP = "\u00a0"
+"""Between a number and its unit, so that a line never breaks inside ``12 %``."""
 
 POLARITY = {"R": "reinforcing", "B": "balancing", "U": "undetermined"}
 """Loop polarity letters in words."""
@@ -62,16 +66,27 @@ def lower_first(label: str) -> str:
     return label
 
 
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 feedback loop``, ``2 feedback loops``.
+
+    Examples
+    --------
+    >>> count(1, "process", "processes"), count(3, "process", "processes")
+    ('1 process', '3 processes')
+    """
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
 def relative_change(difference: float, reference: float) -> str:
     """``difference`` as a share of ``reference``: ``+12 %``, ``−0.4 %`` (one decimal below 1 %)."""
     pct = difference / reference * 100
     size = f"{abs(pct):.0f}" if abs(pct) >= 0.95 else f"{abs(pct):.1f}"
-    return ("+" if pct >= 0 else "−") + size + " %"
+    return ("+" if pct >= 0 else "−") + size + NBSP + "%"
 
 
 def percent(share: float) -> str:
-    """A share in [0, 1] as a whole percentage: ``97 %``."""
-    return f"{share * 100:.0f} %"
+    """A share in [0, 1] as a whole percentage: ``97 %`` (with a no-break space)."""
+    return f"{share * 100:.0f}{NBSP}%"
 
 
 def versus_baseline(d: float) -> str:
@@ -116,7 +131,7 @@ def scenario_sentence(
     ...     "variable": ["effectiveness"] * 4,
     ...     "value": [0.5, 0.5, 0.5, 0.56],
     ... })
-    >>> scenario_sentence(frame, "more", variables=["effectiveness"])
+    >>> scenario_sentence(frame, "more", variables=["effectiveness"]).replace(NBSP, " ")
     'Under more, effectiveness ends at 0.56 in month 12, 0.06 higher than the baseline (0.50; +12 %).'
     """
     labels = labels or {}
@@ -215,7 +230,7 @@ def uncertainty_sentence(row: pd.Series, *, variable: str) -> str:
     --------
     >>> row = pd.Series({"scenario": "more", "runs": 200, "p5": 0.55, "p95": 0.61,
     ...                  "median_difference": 0.04, "p_better": 0.97, "p_worse": 0.03})
-    >>> uncertainty_sentence(row, variable="effectiveness")  # doctest: +NORMALIZE_WHITESPACE
+    >>> uncertainty_sentence(row, variable="effectiveness").replace(NBSP, " ")  # doctest: +NORMALIZE_WHITESPACE
     'Under more, effectiveness ends higher than in the baseline in 97 % of the 200 runs (lower in
     3 %); the median difference is +0.04, and 90 % of runs end between 0.55 and 0.61. The direction of
     the change holds across the uncertainty.'
@@ -226,7 +241,7 @@ def uncertainty_sentence(row: pd.Series, *, variable: str) -> str:
     words = (
         f"Under {row['scenario']}, {variable} ends {most} than in the baseline in {percent(p_most)} "
         f"of the {int(row['runs'])} runs ({other} in {percent(p_other)}); the median difference is "
-        f"{signed_amount(float(row['median_difference']))}, and 90 % of runs end between "
+        f"{signed_amount(float(row['median_difference']))}, and 90{NBSP}% of runs end between "
         f"{amount(float(row['p5']))} and {amount(float(row['p95']))}."
     )
     if max(better, worse) >= 0.95:

@@ -53,7 +53,9 @@ from gmsim.model import GROUPS, Model
 from gmsim.modelfile import default_model_path, load_model
 from gmsim.narrative import (
     LEVEL,
+    NBSP,
     amount,
+    count,
     lower_first,
     percent,
     scenario_sentence,
@@ -80,6 +82,15 @@ KIND_WORDS = {
 STRENGTH = ((0.3, "weak"), (0.5, "moderate"), (0.7, "strong"), (math.inf, "very strong"))
 
 ScenarioLike = str | os.PathLike | Scenario
+
+GROUP_NOUNS = {
+    "external_enabler": ("external enabler", "external enablers"),
+    "internal_enabler": ("internal enabler", "internal enablers"),
+    "external_barrier": ("external barrier", "external barriers"),
+    "internal_barrier": ("internal barrier", "internal barriers"),
+    "process": ("process", "processes"),
+    "outcome": ("outcome", "outcomes"),
+}
 
 DIAGRAM_SIZE = (11.5, 7.5)
 """Inches of the diagram: the page's width, so that its labels show at their size in points."""
@@ -158,31 +169,45 @@ def _is_default(model: Model) -> bool:
 
 
 def _diagram(model: Model):
-    """The causal loop diagram at the page's width, where its widest band fits; else at its own size."""
+    """The causal loop diagram; a wide one redrawn at the page's width, where its widest band fits,
+    so that its labels show at their size in points."""
+    fig = plot_diagram(model).figure
     widest = max(sum(f.group == g for f in model) for g in GROUPS)
-    if widest > DIAGRAM_BAND:
-        return plot_diagram(model).figure
+    if fig.get_figwidth() <= DIAGRAM_SIZE[0] or widest > DIAGRAM_BAND:
+        return fig
+    plt.close(fig)
     fig = plt.figure(figsize=DIAGRAM_SIZE)
     plot_diagram(model, ax=fig.add_axes((0.0, 0.0, 1.0, 1.0)))
     return fig
 
 
 def _model_section(model: Model, loops: LoopList) -> Html:
-    counts = {g: sum(f.group == g for f in model) for g in GROUPS}
-    groups = ", ".join(f"{n} {GROUP_TITLES[g].split(' (')[0].lower()}" for g, n in counts.items() if n)
-    kinds = {k: len(getattr(model, k)) for k in ("exogenous", "endogenous", "composites")}
+    groups = ", ".join(
+        count(n, *GROUP_NOUNS[g]) for g in GROUPS if (n := sum(f.group == g for f in model))
+    )
+    kinds = [
+        (len(model.exogenous), "set from outside the agency"),
+        (len(model.endogenous), "driven by other factors"),
+        (len(model.composites), "averaging others"),
+    ]
     links = model.links
     positive = sum(link.sign > 0 for link in links)
     delayed = sum(link.delay > 0 for link in links)
     feedback = loops.feedback
     reinforcing = sum(lp.polarity == "R" for lp in feedback)
+    closing = (
+        f"which close {count(len(feedback), 'feedback loop')} ({reinforcing} reinforcing, "
+        f"{len(feedback) - reinforcing} balancing)"
+        if feedback
+        else "which close no feedback loop"
+    )
     structure = (
-        f"It has {len(model.factors)} factors ({groups}): {kinds['exogenous']} set from outside the "
-        f"agency, {kinds['endogenous']} that respond to their causes and {kinds['composites']} "
-        f"weighted mean{'s' if kinds['composites'] != 1 else ''} of others. They are joined by "
-        f"{len(links)} signed links ({positive} positive, {len(links) - positive} negative; "
-        f"{delayed} act with a delay), which close {len(feedback)} feedback loops "
-        f"({reinforcing} reinforcing, {len(feedback) - reinforcing} balancing)."
+        f"It has {count(len(model.factors), 'factor')} ({groups}): "
+        + ", ".join(f"{n} {what}" for n, what in kinds if n)
+        + f". They are joined by {count(len(links), 'signed link')} ({positive} positive, "
+        f"{len(links) - positive} negative"
+        + (f"; {delayed} with a delay" if delayed else "")
+        + f"), {closing}."
     )
     if _is_default(model):
         judgement = (
@@ -456,14 +481,14 @@ def _uncertainty_section(mc, variables: list[str], labels: dict[str, str]) -> Ht
             figure(
                 fig,
                 alt="Monte Carlo bands of effectiveness and its outcomes per scenario",
-                caption="Median (line), the middle half of the runs (dark band) and 90 % of the runs "
+                caption=f"Median (line), the middle half of the runs (dark band) and 90{NBSP}% of the runs "
                 "(light band) for each scenario.",
             ),
             table(
                 [
                     "Scenario",
                     "Median at the end",
-                    "90 % of runs",
+                    f"90{NBSP}% of runs",
                     "Median difference",
                     "Runs better than baseline",
                     "Runs worse",

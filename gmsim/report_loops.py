@@ -29,7 +29,7 @@ from gmsim.errors import SimulationError
 from gmsim.htmldoc import Html, details, esc, figure, table, tag
 from gmsim.loops import LoopError, LoopList, find_loops
 from gmsim.model import Model
-from gmsim.narrative import POLARITY, dominance_sentence, percent
+from gmsim.narrative import POLARITY, count, dominance_sentence, percent
 from gmsim.scenario import Scenario
 from gmsim.simulate import as_system
 
@@ -141,6 +141,28 @@ def _periods_table(dom: Dominance) -> Html:
     )
 
 
+def _share_table(runs: dict[str, Dominance], top: int = 3) -> Html:
+    """Mean share of each run's ``top`` loops, in every run: how dominance moves between scenarios."""
+    shares = {name: np.abs(dom.relative).mean(axis=0) for name, dom in runs.items()}
+    loops = next(iter(runs.values())).loops
+    chosen = sorted({int(k) for s in shares.values() for k in np.argsort(-s, kind="stable")[:top]})
+    rows = [
+        [
+            tag("strong", loops[k].id),
+            POLARITY.get(loops[k].polarity, loops[k].polarity),
+            *[percent(float(s[k])) for s in shares.values()],
+            loops[k].name,
+        ]
+        for k in chosen
+    ]
+    return table(
+        ["Loop", "Polarity", *runs, "Factors around the loop"],
+        rows,
+        numeric=range(2, 2 + len(runs)),
+        caption="Mean share of the change over the run.",
+    )
+
+
 def _shift_block(name: str, shift: DominanceShift) -> Html:
     moved = shift.table().head(5)
     rows = [
@@ -195,6 +217,15 @@ def _shift_block(name: str, shift: DominanceShift) -> Html:
     )
 
 
+def _loop_count(loops: LoopList) -> str:
+    """``96 feedback loops (54 reinforcing, 42 balancing), 3 to 11 links long``."""
+    by = {p: sum(lp.polarity == p for lp in loops) for p in POLARITY}
+    kinds = ", ".join(f"{n} {POLARITY[p]}" for p, n in by.items() if n or p != "U")
+    lengths = sorted({lp.length for lp in loops})
+    span = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
+    return f"{count(len(loops), 'feedback loop')} ({kinds}), {span} links long"
+
+
 def loop_section(analysis: LoopFindings, *, variable: str | None = None, label: str = "") -> Html:
     loops = analysis.loops.feedback
     head = [tag("h2", "4. Feedback loops and what drives each run", id="loops")]
@@ -203,10 +234,12 @@ def loop_section(analysis: LoopFindings, *, variable: str | None = None, label: 
     leaders = {i for dom in analysis.runs.values() for i in dom.summary().query("months_top > 0")["id"]}
     main = [lp for lp in loops if lp.id in leaders] if len(loops) > 25 and leaders else list(loops)
     intro = (
-        f"Following the links around gives {analysis.loops.summary()}. A reinforcing loop "
+        f"Following the links around gives {_loop_count(loops)}. A reinforcing loop "
         "amplifies a change (more leads to more); a balancing loop counteracts it; →|| marks a "
         "link that acts with a delay. "
     )
+    if analysis.loops.truncated:
+        intro += analysis.loops.note + " "
     if len(main) < len(loops):
         intro += (
             f"The table lists the {len(main)} loops that lead at some time in one of the runs below; "
@@ -260,7 +293,8 @@ def loop_section(analysis: LoopFindings, *, variable: str | None = None, label: 
             ),
             _periods_table(dom),
         ]
-    if analysis.shifts:
+    moving = {name: dom for name, dom in analysis.runs.items() if name not in resting}
+    if len(moving) > 1:
         why = (
             ""
             if analysis.reference == "baseline"
@@ -268,9 +302,11 @@ def loop_section(analysis: LoopFindings, *, variable: str | None = None, label: 
         )
         parts += [
             tag("h3", "How the scenarios shift dominance"),
+            tag("p", "The loops that hold most of the change in any run, and their mean share in each:"),
+            _share_table(moving),
             tag(
                 "p",
-                "Which loops gain or lose share of the change when one run is set against "
+                "Below, which loops gain or lose share of the change when one run is set against "
                 "another; the share of a loop is averaged over the run." + why,
             ),
         ]

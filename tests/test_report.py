@@ -22,8 +22,8 @@ import pytest
 import gmsim
 from gmsim.cli import main as cli
 from gmsim.errors import GmsimError, OutputError, ScenarioError
-from gmsim.model import Dynamics
-from gmsim.narrative import dominance_sentence, scenario_sentence, uncertainty_sentence
+from gmsim.model import Dynamics, Factor, Link, Model
+from gmsim.narrative import POLARITY, dominance_sentence, scenario_sentence, uncertainty_sentence
 from gmsim.report_loops import analyse_loops
 from gmsim.scenario import Intervention, Scenario
 from gmsim.spec import UncertaintySpec
@@ -136,6 +136,12 @@ def test_the_end_of_run_table_and_sentences_match_runs_of_the_engine(report):
     d = gmsim.simulate(MODEL, scenario="attention-boost", stop=24, dt=0.25).final()["effectiveness"]
     assert f"{d - base['effectiveness']:.2f} higher than the baseline" in text
     assert re.search(r"Under hacker-attack, .*?The gap is widest in month [\d.]+ \(−0\.0\d\)", text)
+    ends = {
+        s: gmsim.simulate(MODEL, scenario=s, stop=24, dt=0.25).final()["effectiveness"] for s in CHOSEN
+    }
+    best, worst = sorted(CHOSEN, key=ends.get, reverse=True)
+    assert f"Of the 2 scenarios, {best} leaves effectiveness highest by month 24" in text
+    assert f"; {worst} leaves it lowest" in text
 
 
 def test_the_uncertainty_section_reports_the_shares_of_runs_that_beat_the_baseline(report):
@@ -147,11 +153,29 @@ def test_the_uncertainty_section_reports_the_shares_of_runs_that_beat_the_baseli
     p = mc.probability_better("effectiveness", "attention-boost")
     assert p == 1.0  # claim 1 holds under every draw of ±20 % weights
     assert (
-        "Under attention-boost, effectiveness ends higher than in the baseline in 100 % of the 32 runs"
+        "Under attention-boost, effectiveness ends higher than in the baseline in 100\u00a0% of the 32 runs"
         in text
     )
     assert "The direction of the change holds across the uncertainty." in text
     assert "seed 3" in text
+
+
+def test_the_loop_section_shows_how_the_shares_of_loops_move_between_scenarios(report):
+    _, text = report
+    section = text[text.index("How the scenarios shift dominance") :]
+    runs = {s: gmsim.loop_dominance(MODEL, scenario=s, stop=24, dt=0.25) for s in CHOSEN}
+    shares = {s: np.abs(d.relative).mean(axis=0) for s, d in runs.items()}
+    loops = runs[CHOSEN[0]].loops
+    for s in CHOSEN:  # each run's leading loop, with its mean share in both runs
+        k = int(np.argmax(shares[s]))
+        cells = "".join(f'<td class="num">{shares[r][k] * 100:.0f}\u00a0%</td>' for r in CHOSEN)
+        assert (
+            f"<td><strong>{loops[k].id}</strong></td><td>{POLARITY[loops[k].polarity]}</td>{cells}"
+            in section
+        )
+    assert (
+        f"{CHOSEN[1]} against {CHOSEN[0]}" in section
+    )  # the baseline rests: the first scenario is the reference
 
 
 # -- words from numbers --------------------------------------------------------------------------
@@ -188,11 +212,11 @@ def test_scenario_sentences_state_hand_computed_differences():
               "citizen_engagement": "Citizen engagement"}  # fmt: skip
     say = lambda s: scenario_sentence(frame, s, variables=list(flat), labels=labels)  # noqa: E731
     assert say("up") == (
-        "Under up, effectiveness ends at 0.56 in month 12, 0.06 higher than the baseline (0.50; +12 %)."
+        "Under up, effectiveness ends at 0.56 in month 12, 0.06 higher than the baseline (0.50; +12\u00a0%)."
         " Of the others, public service changes most (+0.03) and citizen engagement least (−0.001)."
     )
     assert say("down") == (
-        "Under down, effectiveness ends at 0.45 in month 12, 0.05 lower than the baseline (0.50; −10 %)."
+        "Under down, effectiveness ends at 0.45 in month 12, 0.05 lower than the baseline (0.50; −10\u00a0%)."
         " Its public service, citizen engagement end level with the baseline."
     )
     assert say("shock") == (
@@ -206,8 +230,8 @@ def test_uncertainty_sentences_lead_with_the_likelier_direction():
     row = pd.Series({"scenario": "cut", "runs": 50, "p5": 0.3, "p95": 0.36,
                      "median_difference": -0.012, "p_better": 0.3, "p_worse": 0.7})  # fmt: skip
     assert uncertainty_sentence(row, variable="effectiveness") == (
-        "Under cut, effectiveness ends lower than in the baseline in 70 % of the 50 runs (higher in "
-        "30 %); the median difference is −0.01, and 90 % of runs end between 0.30 and 0.36. Whether it "
+        "Under cut, effectiveness ends lower than in the baseline in 70\u00a0% of the 50 runs (higher in "
+        "30\u00a0%); the median difference is −0.01, and 90\u00a0% of runs end between 0.30 and 0.36. Whether it "
         "ends higher or lower depends on the uncertain parameters."
     )
 
@@ -241,6 +265,26 @@ def test_shifts_are_set_against_the_baseline_when_it_moves_and_else_against_the_
     shift = drifting.shifts["rotation-3m"]
     expected = np.abs(shift.scenario.relative) - np.abs(shift.reference.relative)
     np.testing.assert_allclose(shift.change().to_numpy(), expected)
+
+
+def test_a_small_model_of_the_users_own_is_told_in_its_own_terms(tmp_path):
+    factors = (
+        Factor("training", group="internal_enabler", kind="exogenous", initial=0.5),
+        Factor("skill", group="process", initial=0.4, tau=3.0),
+        Factor("morale", group="outcome", initial=0.5, tau=2.0),
+    )
+    links = (Link("training", "skill", 0.6), Link("skill", "morale", 0.5))
+    more = Scenario("more-training", actions=(Intervention("step", "training", at=1, value=0.9),))
+    for closing, loops in ((Link("morale", "skill", 0.4), "1 feedback loop (1 reinforcing, 0 balancing)"),
+                           (None, "no feedback loops")):  # fmt: skip
+        model = Model("small", factors, links + ((closing,) if closing else ()))
+        text = gmsim.write_report(
+            model, scenarios=[more], stop=6, dt=0.5, out=tmp_path / "r.html"
+        ).read_text()
+        assert "It has 3 factors (1 internal enabler, 1 process, 1 outcome)" in text and loops in text
+        assert "set by the model&#x27;s author" in text  # not the paper's weights
+        end = gmsim.simulate(model, scenario=more, stop=6, dt=0.5).final()["morale"]
+        assert f"Under more-training, morale ends at {end:.2f} in month 6" in text
 
 
 # -- bad input ----------------------------------------------------------------------------------
