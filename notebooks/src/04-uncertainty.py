@@ -139,7 +139,7 @@ display(
 # %% [markdown]
 # ## Which judgements drive the answer? Sobol indices
 #
-# `gmsim.sensitivity` designs the runs with SALib's Saltelli sampler and
+# `gmsim.sensitivity` designs the runs with SALib (Saltelli's scheme) and
 # computes, for each weight, its first-order index **S1** (the share of the
 # variance of the result it explains alone) and its total index **ST** (alone
 # and through interactions with other weights), with bootstrap confidence
