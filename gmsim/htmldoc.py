@@ -146,7 +146,8 @@ a { color: var(--accent); }
 .key div { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .8rem; }
 .key b { display: block; font-size: 1.35rem; }
 .table-wrap { overflow-x: auto; margin: .8rem 0 1.2rem; }
-table { border-collapse: collapse; width: 100%; font-size: .92rem; }
+table { border-collapse: collapse; width: 100%; min-width: 36rem; font-size: .92rem; }
+table.wide { min-width: 60rem; }
 caption { caption-side: top; text-align: left; color: var(--muted); padding-bottom: .3rem; }
 th, td { padding: .38rem .6rem; border-bottom: 1px solid var(--line); text-align: left;
          vertical-align: top; }

@@ -307,6 +307,7 @@ def _factor_section(model: Model) -> Html:
                 ],
                 rows,
                 numeric=[2, 3],
+                class_="wide",
             ),
             details(
                 f"All {len(link_rows)} links, with the paper's words",
@@ -314,6 +315,7 @@ def _factor_section(model: Model) -> Html:
                     ["From", "To", "Effect", "Weight", "Delay (months)", "Paper", "The paper's words"],
                     link_rows,
                     numeric=[3, 4],
+                    class_="wide",
                 ),
             ),
         ]

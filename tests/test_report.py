@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
@@ -391,7 +392,8 @@ class Browser:
 
     def _receive(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
+            ready, _, _ = select.select([self._read], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
                 raise TimeoutError("the browser did not answer in time")
             chunk = os.read(self._read, 1 << 20)
             if not chunk:
