@@ -334,6 +334,7 @@ def test_gmsim_report_on_the_command_line(tmp_path, capsys):
         (["--runs", "5"], "--runs is for the Monte Carlo runs"),
         (["--spec", "no_such_spec"], "no spec file 'no_such_spec'"),
         (["--out", str(tmp_path)], "is a folder"),
+        (["--out", str(out / "report.html")], "cannot write into"),  # out is a file, not a folder
     ):
         assert (
             cli(["report", *argv, "--stop", "6"] + ([] if "--out" in argv else ["--out", str(out)])) == 2
