@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from gmsim.errors import GmsimError, SimulationError
 from gmsim.executors import Executor, borrowed, progress_bar
@@ -64,8 +65,8 @@ __all__ = [
     "run_ensemble",
 ]
 
-CHUNK_SIZE = 2048
-"""Runs per chunk: one batched integration (about 160 MB of trajectories for the default model)."""
+CHUNK_SIZE = 1024
+"""Runs per chunk: one batched integration (about 80 MB of trajectories for the default model)."""
 
 DEFAULT_RUNS = 1000
 
@@ -103,7 +104,6 @@ class Job:
     times: tuple[int, ...] = ()
     edges: tuple[Edges, ...] | None = None
     keep: bool = False
-    threads: int | None = None
     recipes: tuple[Recipe | None, ...] = ()
 
     def recipe(self, s: int) -> Recipe | None:
@@ -161,7 +161,7 @@ class ChunkResult:
 
 # -- one chunk ---------------------------------------------------------------------------------------
 def run_chunk(job: Job, task: Task) -> ChunkResult:
-    """Run one chunk of samples on every system of ``job`` and reduce it."""
+    """Run one chunk of samples on every system of ``job`` and reduce it (on one thread)."""
     B = len(task.values)
     metrics = np.full((len(job.systems), B, len(job.metrics)), np.nan)
     partials: list[Partial | None] = []
@@ -192,6 +192,7 @@ def run_chunk(job: Job, task: Task) -> ChunkResult:
             partials.append(summarize(cells, edges))
             raw.append(cells if edges is None else None)
         kept.append(values if job.keep else None)
+        del values, good, cells  # before the next system's integration allocates its own
     return ChunkResult(task.index, task.first, B, metrics, partials, raw, kept, failures)
 
 
@@ -228,7 +229,7 @@ def _integrate_rows(job: Job, s: int, task: Task, rows: np.ndarray):
                 method=job.method,
                 rtol=job.rtol,
                 atol=job.atol,
-                workers=job.threads,
+                workers=1,
             )
         return out, []
     except GmsimError as exc:
@@ -293,51 +294,45 @@ def run_ensemble(
     only task, its percentiles are exact.
     """
     tasks = iter(tasks)
-    job = dataclasses.replace(job, threads=executor.threads_per_task)
     pilot_task = next(tasks, None)
     if pilot_task is None:
         raise SimulationError("an ensemble needs at least one run")
     bar = progress_bar(runs, enabled=progress)
-    try:
-        pilot = run_chunk(dataclasses.replace(job, threads=None), pilot_task)
-        if bar is not None:
-            bar.update(pilot.count)
-        rest = _peek(tasks)
-        exact = rest is None
-        stats: list[StreamedStats | None] = []
-        if job.variables:
-            edges = tuple(
-                Edges.from_pilot(r) if r is not None and len(r) else _empty_edges(job) for r in pilot.raw
-            )
-            for s, cells in enumerate(pilot.raw):
-                st = StreamedStats(None if exact else edges[s])
-                part = pilot.partials[s]
-                if not exact and cells is not None and len(cells):
-                    part.counts = histogram(cells, edges[s])
-                st.add(part)
-                if exact and cells is not None:
-                    st.exact(cells)
-                stats.append(st)
-            job = dataclasses.replace(job, edges=edges)
-        else:
-            stats = [None] * len(job.systems)
-        metrics = [pilot.metrics]
-        failures = list(pilot.failures)
-        kept = [pilot.trajectories] if job.keep else None
-        if rest is not None:
-            for result in executor.map(run_chunk, job, rest):
-                metrics.append(result.metrics)
-                failures += result.failures
-                for st, part in zip(stats, result.partials, strict=True):
-                    if st is not None and part is not None:
-                        st.add(part)
-                if kept is not None:
-                    kept.append(result.trajectories)
-                if bar is not None:
-                    bar.update(result.count)
-    finally:
-        if bar is not None:
-            bar.close()
+    # one BLAS thread: the products are small, and BLAS's threads would fight the workers'
+    with threadpool_limits(limits=1, user_api="blas"):
+        try:
+            return _run_all(job, pilot_task, tasks, executor, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _run_all(
+    job: Job, pilot_task: Task, tasks: Iterator[Task], executor: Executor, bar
+) -> EnsembleOutcome:
+    """The pilot here, then the rest on the executor, merged in order."""
+    pilot = run_chunk(job, pilot_task)
+    if bar is not None:
+        bar.update(pilot.count)
+    rest = _peek(tasks)
+    exact = rest is None
+    stats, edges = _pilot_stats(job, pilot, exact=exact)
+    job = dataclasses.replace(job, edges=edges)
+    pilot.raw = []  # the pilot's cells are binned now: let them go
+    metrics = [pilot.metrics]
+    failures = list(pilot.failures)
+    kept = [pilot.trajectories] if job.keep else None
+    if rest is not None:
+        for result in executor.map(run_chunk, job, rest):
+            metrics.append(result.metrics)
+            failures += result.failures
+            for st, part in zip(stats, result.partials, strict=True):
+                if st is not None and part is not None:
+                    st.add(part)
+            if kept is not None:
+                kept.append(result.trajectories)
+            if bar is not None:
+                bar.update(result.count)
     trajectories = None
     if kept is not None:
         trajectories = [np.concatenate([k[s] for k in kept]) for s in range(len(job.systems))]
@@ -349,6 +344,27 @@ def run_ensemble(
         trajectories=trajectories,
         exact=exact,
     )
+
+
+def _pilot_stats(job: Job, pilot: ChunkResult, *, exact: bool):
+    """Statistics started from the pilot chunk, and the histogram bins its cells fix."""
+    if not job.variables:
+        return [None] * len(job.systems), None
+    edges = tuple(
+        Edges.from_pilot(r) if r is not None and len(r) else _empty_edges(job) for r in pilot.raw
+    )
+    stats: list[StreamedStats | None] = []
+    for s, cells in enumerate(pilot.raw):
+        st = StreamedStats(None if exact else edges[s])
+        part = pilot.partials[s]
+        if cells is not None and len(cells):
+            if exact:
+                st.exact(cells)
+            else:
+                part.counts = histogram(cells, edges[s])
+        st.add(part)
+        stats.append(st)
+    return stats, edges
 
 
 def _empty_edges(job: Job) -> Edges:

@@ -4,12 +4,13 @@ An executor runs ``func(job, task)`` for every task of an iterable and yields
 the results *in task order*, whatever order they finish in, so that a
 reduction merged in that order gives the same numbers to the last bit on every
 executor. The ``job`` (the compiled model, metrics, settings) is sent to each
-worker once; tasks are small (a chunk's parameter values). At most
-``window`` tasks are in flight, so memory stays bounded however many there are.
+worker once; tasks are small (a chunk's parameter values). At most two tasks
+per worker are in flight, so memory stays bounded however many there are. Each
+task runs single-threaded (one BLAS thread), so workers do not fight over cores.
 
 =============  =====================================================================
-``inprocess``  the default: chunks run one after another in this process; numpy
-               and the integrator's threads use the cores (no setup, embeddable)
+``inprocess``  the default: chunks run in this process, on one thread per core
+               (numpy releases the interpreter lock); no setup, embeddable
 ``processes``  a local pool of worker processes (``workers``, default: one per
                core), each single-threaded
 ``dask``       a dask.distributed cluster: ``scheduler="tcp://host:8786"``, or a
@@ -67,8 +68,6 @@ class Executor(ABC):
 
     name: str = ""
     workers: int = 1
-    threads_per_task: int | None = 1
-    """Threads each task may use (``None``: as many as there are cores)."""
 
     @abstractmethod
     def map(self, func: Callable[[Any, Any], Any], job: Any, tasks: Iterable[Any]) -> Iterator[Any]:
@@ -89,14 +88,26 @@ class Executor(ABC):
 
 
 class InProcess(Executor):
-    """Run every task here, one after another (vectorized over each chunk's runs)."""
+    """Run tasks in this process, on ``workers`` threads (default: one per core).
+
+    numpy releases the interpreter lock in its heavy operations, so chunks on
+    several threads use several cores; ``workers=1`` runs them one after another.
+    """
 
     name = "inprocess"
-    threads_per_task = None
+
+    def __init__(self, workers: int | None = None):
+        self.workers = _workers(workers)
 
     def map(self, func, job, tasks):
-        for task in tasks:
-            yield func(job, task)
+        if self.workers == 1:
+            for task in tasks:
+                yield func(job, task)
+            return
+        with ThreadPoolExecutor(self.workers) as pool:
+            yield from _ordered(
+                lambda t: pool.submit(func, job, t), lambda f: f.result(), tasks, 2 * self.workers
+            )
 
 
 # -- a local process pool ------------------------------------------------------------------------
@@ -283,7 +294,7 @@ def get_executor(
     if scheduler and name != "dask":
         raise ExecutorError(f"a scheduler address needs the dask executor, not '{name}'")
     if name == "inprocess":
-        return InProcess()
+        return InProcess(workers)
     if name == "processes":
         return ProcessPool(workers)
     return DaskExecutor(scheduler, workers=workers)

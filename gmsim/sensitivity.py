@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from gmsim.ensemble import (
+    CHUNK_SIZE,
     Job,
     Task,
     _as_spec,
@@ -214,7 +215,7 @@ def sensitivity(
     executor: str | Executor | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
-    chunk_size: int = 2048,
+    chunk_size: int = CHUNK_SIZE,
     progress: bool | None = None,
 ) -> SensitivityResult:
     """Morris or Sobol indices of ``metrics`` with respect to the spec's uncertain parameters.

@@ -283,7 +283,7 @@ def test_cli_writes_bands_metrics_fan_chart_and_manifest(tmp_path, capsys):
     assert manifest["spec"]["name"] == "every weight ±20 %" and len(manifest["spec"]["sha256"]) == 64
     assert len(manifest["spec"]["parameters"]) == len(gmsim.load_model().links)
     assert {"gmsim", "numpy", "scipy", "SALib"} <= set(manifest["versions"])
-    assert manifest["executor"] == {"executor": "inprocess", "workers": 1}
+    assert manifest["executor"]["executor"] == "inprocess" and manifest["executor"]["workers"] >= 1
     assert (
         manifest["outputs"]["bands.csv"] == hashlib.sha256((out / "bands.csv").read_bytes()).hexdigest()
     )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gmsim.ensemble import CHUNK_SIZE
 from gmsim.executors import EXECUTORS
 from gmsim.manifest import write_manifest
 from gmsim.output import output_dir
@@ -45,7 +46,12 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
         choices=EXECUTORS,
         help="inprocess (default), processes (a local pool), dask (a cluster; see --scheduler)",
     )
-    group.add_argument("--workers", type=int, metavar="N", help="processes or local dask workers")
+    group.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="threads, processes or local dask workers (default: one per core)",
+    )
     group.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -54,7 +60,7 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--chunk-size",
         type=int,
-        default=2048,
+        default=CHUNK_SIZE,
         metavar="N",
         help="runs per batched integration (default: %(default)s)",
     )
