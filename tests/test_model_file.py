@@ -227,7 +227,7 @@ def test_missing_file_and_folder(tmp_path):
 
 def test_validate_prints_ok_for_a_good_file(tmp_path, capsys):
     assert main(["validate", str(write(tmp_path, GOOD))]) == 0
-    assert "ok (4 variables" in capsys.readouterr().out
+    assert "ok (4 factors, 2 links)" in capsys.readouterr().out
 
 
 def test_the_command_line_never_shows_a_traceback(tmp_path):

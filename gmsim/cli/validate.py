@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gmsim.cli._common import add_model_argument
+from gmsim.model import Model
 from gmsim.modelfile import load_model
 
 
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     system = model.compile()
-    links = system.graph.number_of_edges()
-    print(f"{args.model}: ok ({len(system.variable_names)} variables, {links} causal links)")
+    if isinstance(model, Model):
+        what = f"{len(model.factors)} factors, {len(model.links)} links"
+    else:
+        what = f"{len(system.variable_names)} variables, {system.graph.number_of_edges()} causal links"
+    print(f"{args.model}: ok ({what})")
     return 0
