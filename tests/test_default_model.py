@@ -166,6 +166,8 @@ def test_the_wheel_carries_every_module_and_every_library_file(tmp_path):
 
 def test_the_readme_factor_table_matches_the_model(model):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    counts = re.search(r"(\d+) factors — every id of the paper's factor list — and (\d+) links", readme)
+    assert counts and (int(counts[1]), int(counts[2])) == (len(model.factors), len(model.links))
     rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z_]+)` \|.*$", readme, flags=re.M)}
     for f in model.factors:
         row = rows[f.id]
