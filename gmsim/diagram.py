@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from gmsim.errors import OutputError, did_you_mean
 from gmsim.loops import DEFAULT_MAX_LOOPS, Loop, causal_graph, find_loops
 from gmsim.model import GROUPS
+from gmsim.output import write_file
 from gmsim.plotting import GROUP_TITLES
 
 __all__ = ["BANDS", "FORMATS", "diagram_layout", "plot_diagram", "save_diagram", "to_dot", "to_graphml"]
@@ -401,33 +401,8 @@ def to_graphml(
         out.add_edge(a, b, **attrs)
     text = "\n".join(nx.generate_graphml(out)) + "\n"
     if path is not None:
-        _write_text(Path(path), text)
+        write_file(path, text, example="diagram.graphml")
     return text
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write a file whole or not at all (a temporary file beside it, then a rename)."""
-    _write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _write_atomic(path: Path, write) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name such as {path / 'diagram.png'}")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc.strerror}); choose another --out") from None
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot be written ({exc.strerror}); choose another --out") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def save_diagram(
@@ -450,13 +425,17 @@ def save_diagram(
         )
     options = {"loop": loop, "max_length": max_length, "max_loops": max_loops}
     if suffix in (".dot", ".gv"):
-        _write_text(path, to_dot(model, **options))
+        write_file(path, to_dot(model, **options), example="diagram.dot")
     elif suffix == ".graphml":
         to_graphml(model, path, **options)
     else:
         ax = plot_diagram(model, **options)
         try:
-            _write_atomic(path, lambda tmp: ax.figure.savefig(tmp, dpi=150, bbox_inches="tight"))
+            write_file(
+                path,
+                lambda tmp: ax.figure.savefig(tmp, dpi=150, bbox_inches="tight", format=suffix[1:]),
+                example="diagram.png",
+            )
         finally:
             plt.close(ax.figure)
     return path

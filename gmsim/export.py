@@ -66,17 +66,16 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import xml.etree.ElementTree as ET  # building and writing only; gmsim parses XML with defusedxml
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from gmsim.errors import ModelError, OutputError, ScenarioError, SimulationError
+from gmsim.errors import ModelError, ScenarioError, SimulationError
 from gmsim.factor_system import FactorParams, FactorSystem
 from gmsim.model import Factor, Link, Simulation
+from gmsim.output import write_file
 from gmsim.paths import Constant, Pulse, Ramp, Step, Table, Within
 from gmsim.plotting import GROUP_TITLES
 from gmsim.simulate import ModelLike, as_system
@@ -653,28 +652,6 @@ def _document(system: FactorSystem, scenario: str, variables: list[_Variable], s
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _write_whole(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it: all of it, or nothing."""
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name such as {path / 'model.xmile'}")
-    above = next((p for p in path.parents if p.exists()), None)
-    if above is not None and not above.is_dir():
-        raise OutputError(f"{path}: {above} is a file, not a folder; choose another --out")
-    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temp, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        if temp.parent.is_dir():
-            temp.unlink(missing_ok=True)
-        raise OutputError(
-            f"{path}: cannot be written ({exc.strerror or exc}); choose another --out"
-        ) from None
-
-
 # -- the public function --------------------------------------------------------------------------
 def export_xmile(
     model: ModelLike = None,
@@ -750,7 +727,7 @@ def export_xmile(
     sim = _settings(system.simulation, start=start, stop=stop, dt=dt, method=method)
     text = _document(system, scenario_name, _Builder(system, params, sim).variables(), sim)
     if path is not None:
-        _write_whole(path, text)
+        write_file(path, text, example="model.xmile")
     return text
 
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import datetime
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ import pandas as pd
 
 from gmsim import __version__
 from gmsim.compare import compare, end_of_horizon, plot_comparison
-from gmsim.diagram import _write_text, plot_diagram
+from gmsim.diagram import plot_diagram
 from gmsim.errors import GmsimError, OutputError, ScenarioError
 from gmsim.htmldoc import Html, details, esc, figure, page, table, tag
 from gmsim.loops import LoopList
@@ -63,6 +62,7 @@ from gmsim.narrative import (
     uncertainty_sentence,
     versus_baseline,
 )
+from gmsim.output import check_file_target, write_file
 from gmsim.plotting import GROUP_TITLES, OUTCOMES
 from gmsim.report_loops import analyse_loops, loop_section
 from gmsim.scenario import Scenario, load_scenario
@@ -108,21 +108,9 @@ def _check_out(out: str | os.PathLike) -> Path:
     read-only or special file system is found before minutes of work.
     """
     path = Path(out)
-    if path.is_dir():
-        raise OutputError(f"{path}: is a folder; give a file name such as {path / 'report.html'}")
-    if path.suffix.lower() not in SUFFIXES:
+    if path.suffix.lower() not in SUFFIXES and not path.is_dir():
         raise OutputError(f"{path}: the report is an HTML file; give a name ending in .html")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".probe", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise OutputError(
-            f"{path}: cannot write into {folder} ({exc.strerror}); choose another --out"
-        ) from None
+    check_file_target(path, example="report.html")
     return path
 
 
@@ -688,13 +676,5 @@ def write_report(
         _uncertainty_section(mc, variables, labels) if mc is not None else "",
         _footer(model, chosen, settings, mc),
     ]
-    _write_text(path, page(heading, *body))
-    _shareable(path)
+    write_file(path, page(heading, *body), example="report.html")
     return path
-
-
-def _shareable(path: Path) -> None:
-    """Give the report the permissions of any new file (the temporary file it was written to had 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
