@@ -19,6 +19,16 @@ def add_model_argument(parser: argparse.ArgumentParser, *, required: bool = Fals
     )
 
 
+def add_scenarios_argument(parser: argparse.ArgumentParser) -> None:
+    """--scenario, repeatable: library names or scenario files, collected in order."""
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME_OR_PATH",
+        help="a library name or a scenario file; repeat for several (see `gmsim scenarios`)",
+    )
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """--start/--stop/--dt/--method, overriding the model's [simulation] table."""
     parser.add_argument("--start", type=float, help="start month (default: the model's)")

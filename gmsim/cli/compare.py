@@ -6,7 +6,7 @@ import argparse
 
 import matplotlib.pyplot as plt
 
-from gmsim.cli._common import add_model_argument, add_run_options, run_options
+from gmsim.cli._common import add_model_argument, add_run_options, add_scenarios_argument, run_options
 from gmsim.compare import compare, end_of_horizon, format_end_table, plot_comparison
 from gmsim.output import check_writable, output_dir
 
@@ -22,12 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_model_argument(p)
     add_run_options(p)
-    p.add_argument(
-        "--scenario",
-        action="append",
-        metavar="NAME_OR_PATH",
-        help="a library name or a scenario file; repeat for several (see `gmsim scenarios`)",
-    )
+    add_scenarios_argument(p)
     p.add_argument(
         "--baseline",
         default="baseline",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gmsim.cli._common import add_model_argument, add_run_options, run_options
+from gmsim.cli._common import add_model_argument, add_run_options, add_scenarios_argument, run_options
 from gmsim.errors import GmsimError
 from gmsim.report import DEFAULT_SCENARIOS, write_report
 
@@ -21,12 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"{', '.join(DEFAULT_SCENARIOS)}.",
     )
     add_model_argument(p)
-    p.add_argument(
-        "--scenario",
-        action="append",
-        metavar="NAME_OR_PATH",
-        help="a library name or a scenario file; repeat for several (see `gmsim scenarios`)",
-    )
+    add_scenarios_argument(p)
     p.add_argument(
         "--spec",
         metavar="NAME_OR_PATH",
