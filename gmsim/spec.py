@@ -95,7 +95,9 @@ VALID_RANGES: dict[str, tuple[float, float]] = {
     "tau": (0.0, math.inf),
     "initial": (0.0, 1.0),
 }
-"""Valid values of each kind of parameter (by the prefix of its name); others are unbounded."""
+"""Valid values of a factor model's parameters, by the prefix of their names."""
+
+UNBOUNDED = (-math.inf, math.inf)
 
 SAMPLE_BLOCK = 1024
 """Monte Carlo samples are drawn in blocks of this many, each from its own random stream,
@@ -343,13 +345,23 @@ def _key_error(key: str, message: str) -> SpecError:
     return error
 
 
-def _valid_range(name: str) -> tuple[float, float]:
+def _valid_range(name: str, system: System | None = None) -> tuple[float, float]:
+    """The values parameter ``name`` may take: a scenario's level or weight by its field; a
+    factor model's weights, taus and initial levels by :data:`VALID_RANGES`; a system's own
+    ``parameter_ranges()`` where it offers them; else any number."""
     kind = name.partition(":")[0]
     if kind == "scenario":
         from gmsim.scenario_uncertainty import RANGES
 
-        return RANGES.get(name.rpartition(".")[2], (-math.inf, math.inf))
-    return VALID_RANGES.get(kind, (-math.inf, math.inf))
+        return RANGES.get(name.rpartition(".")[2], UNBOUNDED)
+    ranges = getattr(system, "parameter_ranges", None)
+    if callable(ranges):
+        return tuple(ranges().get(name, UNBOUNDED))
+    from gmsim.factor_system import FactorSystem
+
+    if system is None or isinstance(system, FactorSystem):
+        return VALID_RANGES.get(kind, UNBOUNDED)
+    return UNBOUNDED
 
 
 # -- entries of a spec -------------------------------------------------------------------------------
@@ -535,7 +547,7 @@ class UncertaintySpec:
             i, entry = chosen[name]
             try:
                 marginals.append(
-                    entry.distribution.marginal(name, nominal.get(name), _valid_range(name))
+                    entry.distribution.marginal(name, nominal.get(name), _valid_range(name, system))
                 )
             except SpecError as exc:
                 raise SpecError(self._where(("uncertain", i, "distribution"), str(exc))) from None
