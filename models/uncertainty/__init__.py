@@ -1,1 +1,1 @@
-"""Uncertainty specs shipped with gmsim: distributions on the default model's parameters."""
+"""Uncertainty specs shipped with gmsim: what is uncertain in the default model, and how."""
