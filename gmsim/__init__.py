@@ -33,7 +33,7 @@ _LAZY = {
     "combine": "gmsim.scenario",
     "load_scenario": "gmsim.scenario",
     "list_scenarios": "gmsim.scenario",
-    "compare": "gmsim.compare",
+    "compare": "gmsim.comparison",
     "Loop": "gmsim.loops",
     "find_loops": "gmsim.loops",
     "loop_dominance": "gmsim.dominance",

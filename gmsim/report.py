@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from gmsim import __version__
-from gmsim.compare import compare, end_of_horizon, plot_comparison
+from gmsim.comparison import compare, end_of_horizon, plot_comparison
 from gmsim.diagram import plot_diagram
 from gmsim.errors import GmsimError, OutputError, ScenarioError
 from gmsim.htmldoc import Html, details, esc, figure, page, table, tag

@@ -9,7 +9,7 @@ import pytest
 
 import gmsim
 from gmsim.cli import main as cli
-from gmsim.compare import end_of_horizon, format_end_table, plot_comparison
+from gmsim.comparison import end_of_horizon, format_end_table, plot_comparison
 from gmsim.errors import GmsimError, ScenarioError
 from gmsim.scenario import Intervention, Scenario
 
@@ -157,3 +157,10 @@ def test_gmsim_compare_bad_input_writes_nothing(tmp_path, capsys, args, message)
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_gmsim_compare_stays_the_function_after_its_module_is_imported():
+    import gmsim.comparison  # noqa: F401  (importing a submodule binds its name on the package)
+
+    assert callable(gmsim.compare) and gmsim.compare.__name__ == "compare"
+    assert gmsim.compare is gmsim.comparison.compare

@@ -8,7 +8,7 @@ levels at the end of the run and their differences from the baseline;
 Examples
 --------
 >>> import gmsim
->>> from gmsim.compare import end_of_horizon
+>>> from gmsim.comparison import end_of_horizon
 >>> frame = gmsim.compare(scenarios=["attention-boost"], stop=24)
 >>> sorted(frame["scenario"].unique())
 ['attention-boost', 'baseline']
@@ -20,8 +20,6 @@ True
 from __future__ import annotations
 
 import os
-import sys
-import types
 from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
@@ -210,18 +208,3 @@ def plot_comparison(
     fig.tight_layout()
     return fig
 
-
-class _CallableModule(types.ModuleType):
-    """``gmsim.compare`` names both this module and its function: calling the module calls it.
-
-    Importing a submodule binds its name on the package, so after ``import
-    gmsim.compare`` the attribute ``gmsim.compare`` is this module, not the
-    function the package exports; making the module callable keeps
-    ``gmsim.compare(...)`` working either way.
-    """
-
-    def __call__(self, *args, **kwargs) -> pd.DataFrame:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
