@@ -32,7 +32,7 @@ METRICS = ["effectiveness", "mean(effectiveness)"]
 def one(case: dict) -> dict:
     """Run one case here and return its wall time and this process's peak memory (MB)."""
     import gmsim
-    from gmsim.ensemble import CHUNK_SIZE
+    from gmsim.runner import CHUNK_SIZE
     from gmsim.executors import get_executor
     from gmsim.spec import UncertaintySpec
 

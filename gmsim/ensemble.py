@@ -7,12 +7,11 @@ and the chosen metrics of every run (for the probability that a scenario beats
 the baseline). Memory does not grow with the number of runs (see
 :mod:`gmsim.streaming`) unless ``keep_trajectories=True``.
 
-The same machinery, :func:`run_ensemble`, evaluates the designs of
-:mod:`gmsim.sensitivity`. A chunk is one batched integration
-(:func:`gmsim.integrate.integrate`) of the samples' parameter columns, through
-the generic :meth:`System.parameters` interface, so imported models work too.
-A sample whose run fails or is not finite is reported with its parameters
-(:class:`Failure`) and left out; the rest of the ensemble is kept.
+Samples are drawn in blocks from the seed (:meth:`~gmsim.spec.ParameterSpace.sample`),
+so sample ``i`` is the same whatever the chunk size or executor; chunks run
+through :mod:`gmsim.runner`. A sample whose run fails or is not finite is
+reported with its parameters (:class:`~gmsim.runner.Failure`) and left out; the
+rest of the ensemble is kept.
 
 Examples
 --------
@@ -30,363 +29,42 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
-from gmsim.errors import GmsimError, SimulationError
-from gmsim.executors import Executor, borrowed, progress_bar
-from gmsim.integrate import integrate, time_grid
-from gmsim.metric import Metric, MetricError, parse_metrics
+from gmsim.errors import GmsimError, SimulationError, did_you_mean
+from gmsim.executors import Executor, borrowed
+from gmsim.metric import Metric, MetricError
 from gmsim.result import Result
-from gmsim.scenario_uncertainty import PREFIX, revalue, scenario_parameters
-from gmsim.simulate import ModelLike, as_system
-from gmsim.spec import ParameterSpace, UncertaintySpec, load_spec, nominal_values
-from gmsim.streaming import PERCENTILES, Edges, Partial, StreamedStats, histogram, summarize
+from gmsim.runner import (
+    CHUNK_SIZE,
+    Failure,
+    Job,
+    Task,
+    as_spec,
+    checked_grid,
+    chosen_metrics,
+    prepare,
+    run_ensemble,
+    run_settings,
+    seed_or_fresh,
+    whole_number,
+)
+from gmsim.simulate import ModelLike
+from gmsim.spec import ParameterSpace, UncertaintySpec
+from gmsim.streaming import PERCENTILES
 from gmsim.system import System
 
-__all__ = [
-    "CHUNK_SIZE",
-    "EnsembleOutcome",
-    "Failure",
-    "Job",
-    "MonteCarloResult",
-    "Task",
-    "monte_carlo",
-    "run_chunk",
-    "run_ensemble",
-]
-
-CHUNK_SIZE = 512
-"""Runs per chunk: one batched integration (about 40 MB of trajectories for the default model).
-
-Measured (``benchmarks/bench_ensemble.py``): CPU time per run is the same from
-512 to 4096, memory grows with the chunk, and smaller chunks share out more
-evenly among threads, the first (pilot) chunk running alone."""
+__all__ = ["DEFAULT_RUNS", "TIE", "MonteCarloResult", "monte_carlo"]
 
 DEFAULT_RUNS = 1000
-
-
-# -- what travels to workers -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Task:
-    """One chunk: samples ``first .. first + len(values) - 1``, their parameter values ``(B, D)``."""
-
-    index: int
-    first: int
-    values: np.ndarray
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything a worker needs to run chunks; sent to each worker once.
-
-    ``systems`` are ``(scenario name, compiled system)`` pairs run on the same
-    samples; ``names`` are the parameter columns of a task's values.
-    ``variables`` and ``times`` pick the cells whose bands are kept (indices
-    into the system's variables and the save grid; empty: no bands).
-    """
-
-    systems: tuple[tuple[str, System], ...]
-    names: tuple[str, ...]
-    metrics: tuple[Metric, ...]
-    start: float
-    stop: float
-    dt: float
-    method: str
-    rtol: float = 1e-6
-    atol: float = 1e-9
-    variables: tuple[int, ...] = ()
-    times: tuple[int, ...] = ()
-    edges: tuple[Edges, ...] | None = None
-    keep: bool = False
-    recipes: tuple[Recipe | None, ...] = ()
-
-    def recipe(self, s: int) -> Recipe | None:
-        """How to rebuild system ``s`` per chunk, when its scenario's numbers are uncertain."""
-        return self.recipes[s] if self.recipes else None
-
-    @property
-    def grid(self) -> np.ndarray:
-        """The save times of every run."""
-        return time_grid(self.start, self.stop, self.dt)
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """A scenario whose numbers are uncertain: re-valued and compiled for each chunk of runs."""
-
-    model: Any
-    scenario: Any
-    start: float | None = None
-    stop: float | None = None
-
-    def build(self, columns: Mapping[str, np.ndarray]) -> System:
-        """The system with the scenario's named numbers set to ``columns`` (one value per run)."""
-        scenario = revalue(self.scenario, columns)
-        return as_system(self.model, scenario=scenario, start=self.start, stop=self.stop)[0]
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A sample whose run failed or was not finite, with its parameters."""
-
-    sample: int
-    scenario: str
-    message: str
-    parameters: Mapping[str, float]
-
-    def __str__(self) -> str:
-        values = ", ".join(f"{k} = {v:.6g}" for k, v in self.parameters.items())
-        return f"sample {self.sample} ({self.scenario}): {self.message}; parameters: {values}"
-
-
-@dataclass
-class ChunkResult:
-    """What a worker sends back for one chunk."""
-
-    index: int
-    first: int
-    count: int
-    metrics: np.ndarray  # (S, B, M), NaN where a run failed
-    partials: list[Partial | None]
-    raw: list[np.ndarray | None]  # band cells of the good runs, when no edges were given
-    trajectories: list[np.ndarray | None]
-    failures: list[Failure]
-
-
-# -- one chunk ---------------------------------------------------------------------------------------
-def run_chunk(job: Job, task: Task) -> ChunkResult:
-    """Run one chunk of samples on every system of ``job`` and reduce it (on one thread)."""
-    B = len(task.values)
-    metrics = np.full((len(job.systems), B, len(job.metrics)), np.nan)
-    partials: list[Partial | None] = []
-    raw: list[np.ndarray | None] = []
-    kept: list[np.ndarray | None] = []
-    failures: list[Failure] = []
-    time = job.grid
-    for s, (scenario, system) in enumerate(job.systems):
-        values, failed = _integrate_rows(job, s, task, np.arange(B))
-        failures += failed
-        ok = np.isfinite(values).all(axis=(1, 2))
-        for row in np.nonzero(~ok)[0]:
-            if not any(f.sample == task.first + row and f.scenario == scenario for f in failed):
-                failures.append(_not_finite(job, system, scenario, task, int(row), time, values[row]))
-        good = values if ok.all() else values[ok]
-        if ok.any():
-            metrics[s, ok] = (
-                np.column_stack([m.evaluate(time, good, system.variable_names) for m in job.metrics])
-                if job.metrics
-                else np.empty((int(ok.sum()), 0))
-            )
-        cells = _cells(job, good) if job.variables else None
-        if cells is None:
-            partials.append(None)
-            raw.append(None)
-        else:
-            edges = job.edges[s] if job.edges is not None else None
-            partials.append(summarize(cells, edges))
-            raw.append(cells if edges is None else None)
-        kept.append(values if job.keep else None)
-        del values, good, cells  # before the next system's integration allocates its own
-    return ChunkResult(task.index, task.first, B, metrics, partials, raw, kept, failures)
-
-
-def _cells(job: Job, values: np.ndarray) -> np.ndarray:
-    """The band cells of ``values`` (runs, T, V): the job's times and variables."""
-    if len(job.times) != values.shape[1]:
-        values = values[:, list(job.times)]
-    if len(job.variables) != values.shape[2]:
-        values = values[:, :, list(job.variables)]
-    return values
-
-
-def _integrate_rows(job: Job, s: int, task: Task, rows: np.ndarray):
-    """Integrate ``rows`` of the task on system ``s``; a failing batch is split until the failing
-    samples are alone. Returns ``(values, failures)``; a failed sample's values are NaN.
-    """
-    scenario, system = job.systems[s]
-    values = task.values[rows]
-    try:
-        recipe = job.recipe(s)
-        own = set(system.parameter_names())
-        if recipe is not None:
-            columns = {n: values[:, j] for j, n in enumerate(job.names) if n.startswith(PREFIX)}
-            system = recipe.build(columns) if columns else system
-        batch = {n: values[:, j] for j, n in enumerate(job.names) if n in own}
-        params = system.parameters(batch or _nominal_batch(system, len(rows)))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            _, out = integrate(
-                system,
-                params,
-                start=job.start,
-                stop=job.stop,
-                dt=job.dt,
-                method=job.method,
-                rtol=job.rtol,
-                atol=job.atol,
-                workers=1,
-            )
-        return out, []
-    except GmsimError as exc:
-        if len(rows) == 1:
-            parameters = dict(zip(job.names, map(float, values[0]), strict=True))
-            failure = Failure(task.first + int(rows[0]), scenario, str(exc).splitlines()[0], parameters)
-            return np.full((1, len(job.grid), len(system.variable_names)), np.nan), [failure]
-        half = len(rows) // 2
-        a, fa = _integrate_rows(job, s, task, rows[:half])
-        b, fb = _integrate_rows(job, s, task, rows[half:])
-        return np.concatenate([a, b]), fa + fb
-
-
-def _nominal_batch(system: System, runs: int) -> dict[str, np.ndarray]:
-    """A batch of ``runs`` identical runs, for a system none of whose own parameters vary."""
-    nominal = nominal_values(system)
-    if not nominal:
-        raise SimulationError(
-            f"model '{system.name}' does not report its parameters' values, so a spec must make at "
-            "least one of its own parameters uncertain"
-        )
-    name, value = next(iter(nominal.items()))
-    return {name: np.full(runs, value)}
-
-
-def _not_finite(job, system, scenario, task, row, time, values) -> Failure:
-    bad = np.argwhere(~np.isfinite(values))
-    k, v = bad[np.argmin(bad[:, 0])]
-    message = (
-        f"'{system.variable_names[v]}' became {values[k, v]} at month {time[k]:g}; "
-        "the rest of the ensemble is kept"
-    )
-    parameters = dict(zip(job.names, map(float, task.values[row]), strict=True))
-    return Failure(task.first + row, scenario, message, parameters)
-
-
-# -- many chunks -------------------------------------------------------------------------------------
-@dataclass
-class EnsembleOutcome:
-    """Merged output of :func:`run_ensemble`."""
-
-    time: np.ndarray
-    metrics: np.ndarray  # (S, runs, M)
-    stats: list[StreamedStats | None]
-    failures: list[Failure]
-    trajectories: list[np.ndarray] | None
-    exact: bool
-
-
-def run_ensemble(
-    job: Job,
-    tasks: Iterable[Task],
-    *,
-    runs: int,
-    executor: Executor,
-    progress: bool | None = None,
-) -> EnsembleOutcome:
-    """Run every task on ``executor`` and merge the results in task order.
-
-    The first task runs here first (the *pilot*); its band cells fix the
-    histogram bins of the rest (:class:`~gmsim.streaming.Edges`). If it is the
-    only task, its percentiles are exact.
-    """
-    tasks = iter(tasks)
-    pilot_task = next(tasks, None)
-    if pilot_task is None:
-        raise SimulationError("an ensemble needs at least one run")
-    bar = progress_bar(runs, enabled=progress)
-    # one BLAS thread: the products are small, and BLAS's threads would fight the workers'
-    with threadpool_limits(limits=1, user_api="blas"):
-        try:
-            return _run_all(job, pilot_task, tasks, executor, bar)
-        finally:
-            if bar is not None:
-                bar.close()
-
-
-def _run_all(
-    job: Job, pilot_task: Task, tasks: Iterator[Task], executor: Executor, bar
-) -> EnsembleOutcome:
-    """The pilot here, then the rest on the executor, merged in order."""
-    pilot = run_chunk(job, pilot_task)
-    if bar is not None:
-        bar.update(pilot.count)
-    rest = _peek(tasks)
-    exact = rest is None
-    stats, edges = _pilot_stats(job, pilot, exact=exact)
-    job = dataclasses.replace(job, edges=edges)
-    pilot.raw = []  # the pilot's cells are binned now: let them go
-    metrics = [pilot.metrics]
-    failures = list(pilot.failures)
-    kept = [pilot.trajectories] if job.keep else None
-    if rest is not None:
-        for result in executor.map(run_chunk, job, rest):
-            metrics.append(result.metrics)
-            failures += result.failures
-            for st, part in zip(stats, result.partials, strict=True):
-                if st is not None and part is not None:
-                    st.add(part)
-            if kept is not None:
-                kept.append(result.trajectories)
-            if bar is not None:
-                bar.update(result.count)
-    trajectories = None
-    if kept is not None:
-        trajectories = [np.concatenate([k[s] for k in kept]) for s in range(len(job.systems))]
-    return EnsembleOutcome(
-        time=job.grid,
-        metrics=np.concatenate(metrics, axis=1),
-        stats=stats,
-        failures=failures,
-        trajectories=trajectories,
-        exact=exact,
-    )
-
-
-def _pilot_stats(job: Job, pilot: ChunkResult, *, exact: bool):
-    """Statistics started from the pilot chunk, and the histogram bins its cells fix."""
-    if not job.variables:
-        return [None] * len(job.systems), None
-    edges = tuple(
-        Edges.from_pilot(r) if r is not None and len(r) else _empty_edges(job) for r in pilot.raw
-    )
-    stats: list[StreamedStats | None] = []
-    for s, cells in enumerate(pilot.raw):
-        st = StreamedStats(None if exact else edges[s])
-        part = pilot.partials[s]
-        if cells is not None and len(cells):
-            if exact:
-                st.exact(cells)
-            else:
-                part.counts = histogram(cells, edges[s])
-        st.add(part)
-        stats.append(st)
-    return stats, edges
-
-
-def _empty_edges(job: Job) -> Edges:
-    shape = (len(job.times), len(job.variables))
-    return Edges(np.zeros(shape), np.ones(shape))
-
-
-def _peek(it: Iterator[Task]) -> Iterator[Task] | None:
-    """``None`` if the iterator is exhausted, else an iterator over all its items."""
-    first = next(it, None)
-    if first is None:
-        return None
-
-    def chain() -> Iterator[Task]:
-        yield first
-        yield from it
-
-    return chain()
+"""Runs of a Monte Carlo when neither the call nor the spec says."""
 
 
 # -- Monte Carlo -------------------------------------------------------------------------------------
@@ -424,8 +102,6 @@ class MonteCarloResult:
         if scenario is None:
             return self.scenarios[-1]
         if scenario not in self.scenarios:
-            from gmsim.errors import did_you_mean
-
             raise GmsimError(
                 f"no scenario '{scenario}' in this ensemble{did_you_mean(scenario, self.scenarios)}; "
                 f"it has {', '.join(self.scenarios)}"
@@ -434,8 +110,6 @@ class MonteCarloResult:
 
     def _variable(self, variable: str) -> int:
         if variable not in self.variables:
-            from gmsim.errors import did_you_mean
-
             raise GmsimError(
                 f"no bands for '{variable}'{did_you_mean(variable, self.variables)}; "
                 "pass it in `variables` to keep them"
@@ -448,8 +122,6 @@ class MonteCarloResult:
         key = str(Metric.parse(metric))
         names = [str(m) for m in self.metrics]
         if key not in names:
-            from gmsim.errors import did_you_mean
-
             raise MetricError(
                 f"metric '{key}' was not computed{did_you_mean(key, names)}; this ensemble has "
                 f"{', '.join(names)}"
@@ -662,16 +334,15 @@ def monte_carlo(
     -------
     MonteCarloResult
     """
-    spec = _as_spec(spec)
-    runs = _positive("runs", runs if runs is not None else spec.runs or DEFAULT_RUNS)
-    chunk_size = _positive("chunk_size", chunk_size)
-    seed = _seed(seed if seed is not None else spec.seed)
-    model, systems, loaded, sources = _systems(model, scenarios, start=start, stop=stop)
-    base = systems[0][1]
-    space, recipes = _scenario_space(spec, base, loaded, model, systems, start=start, stop=stop)
-    start, stop, dt, method = _settings(base, start, stop, dt, method)
-    time = _grid_of(start, stop, dt)
-    metric_list = _metrics(metrics if metrics is not None else spec.metrics, base, better)
+    spec = as_spec(spec)
+    runs = whole_number("runs", runs if runs is not None else spec.runs or DEFAULT_RUNS)
+    chunk_size = whole_number("chunk_size", chunk_size)
+    seed = seed_or_fresh(seed if seed is not None else spec.seed)
+    setup = prepare(model, spec, scenarios, start=start, stop=stop)
+    base, systems, space = setup.base, setup.systems, setup.space
+    start, stop, dt, method = run_settings(base, start, stop, dt, method)
+    time = checked_grid(start, stop, dt)
+    metric_list = chosen_metrics(metrics if metrics is not None else spec.metrics, base, better)
     for m in metric_list:
         m.check(time, base.variable_names)
     var_idx = _variables(variables, base)
@@ -687,7 +358,7 @@ def monte_carlo(
         variables=var_idx,
         times=times,
         keep=keep_trajectories,
-        recipes=recipes,
+        recipes=setup.recipes,
     )
     tasks = (
         Task(i, first, space.sample(first, min(chunk_size, runs - first), seed=seed))
@@ -739,125 +410,14 @@ def monte_carlo(
             "method": method,
             "chunk_size": chunk_size,
             "exact_percentiles": outcome.exact,
-            "sources": sources,
+            "sources": setup.sources,
             **described,
         },
         trajectories=trajectories,
     )
 
 
-# -- helpers shared with sensitivity ---------------------------------------------------------------
-def _as_spec(spec: UncertaintySpec | str | os.PathLike | None) -> UncertaintySpec:
-    return spec if isinstance(spec, UncertaintySpec) else load_spec(spec)
-
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise SimulationError(f"`{name}` must be a whole number >= 1, got {value!r}")
-    return int(value)
-
-
-def _seed(seed: int | None) -> int:
-    if seed is None:
-        return secrets.randbits(63)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise SimulationError(f"`seed` must be a whole number >= 0, got {seed!r}")
-    return int(seed)
-
-
-def _systems(model: ModelLike, scenarios, *, start=None, stop=None):
-    """The baseline, then each scenario, compiled; the scenarios as given (loaded); and where
-    each came from (for manifests)."""
-    model = _load_model(model)
-    base, _ = as_system(model)
-    out: list[tuple[str, System]] = [("baseline", base)]
-    loaded: list[Any] = [None]
-    files: dict[str, str | None] = {}
-    items = scenarios.items() if isinstance(scenarios, Mapping) else [(None, s) for s in scenarios]
-    for name, scenario in items:
-        scenario = _load_scenario(scenario)
-        system, found = as_system(model, scenario=scenario, start=start, stop=stop)
-        name = name or found
-        if name == "baseline" and found == "baseline":
-            continue
-        if name in [n for n, _ in out]:
-            raise SimulationError(f"two scenarios are called '{name}'; give them different names")
-        out.append((name, system))
-        loaded.append(scenario)
-        files[name] = getattr(scenario, "path", None)
-    return model, out, loaded, _sources(base, files)
-
-
-def _load_model(model: ModelLike):
-    """A model named by path (or None: the default) loaded once, so that scenarios reuse it."""
-    if model is None or isinstance(model, str | os.PathLike):
-        from gmsim.modelfile import load_model
-
-        return load_model(model)
-    return model
-
-
-def _scenario_space(spec, base: System, loaded, model, systems, *, start, stop):
-    """Resolve the spec (scenario numbers included) and say which scenarios to rebuild per chunk."""
-    extra: dict[str, float] = {}
-    for scenario in loaded[1:]:
-        extra.update(scenario_parameters(scenario) if scenario is not None else {})
-    space = spec.resolve(base, extra=extra)
-    recipes: list[Recipe | None] = [None]
-    for scenario in loaded[1:]:
-        own = scenario_parameters(scenario) if scenario is not None else {}
-        uncertain = any(n in own for n in space.names)
-        recipes.append(Recipe(model, scenario, start, stop) if uncertain else None)
-    for name, system in systems[1:]:
-        missing = [
-            n for n in space.names if not n.startswith(PREFIX) and n not in system.parameter_names()
-        ]
-        if missing:
-            raise SimulationError(f"scenario '{name}' has no parameter {missing[0]}")
-    return space, tuple(recipes)
-
-
-def _load_scenario(scenario):
-    """A scenario named by library name or path, loaded (so that its file is known)."""
-    if isinstance(scenario, str | os.PathLike):
-        from gmsim.scenario import load_scenario
-
-        return load_scenario(scenario)
-    return scenario
-
-
-def _sources(system: System, scenario_files: Mapping[str, str | None]) -> dict[str, Any]:
-    """The model's file (or definition) and the scenarios' files, for the manifest."""
-    model = getattr(system, "model", None)
-    path = getattr(model, "path", None) or getattr(system, "path", None)
-    return {"model": path, "model_definition": model, "scenarios": dict(scenario_files)}
-
-
-def _settings(system: System, start, stop, dt, method) -> tuple[float, float, float, str]:
-    sim = system.simulation
-    return (
-        float(sim.start if start is None else start),
-        float(sim.stop if stop is None else stop),
-        float(sim.dt if dt is None else dt),
-        method or sim.method,
-    )
-
-
-def _grid_of(start: float, stop: float, dt: float) -> np.ndarray:
-    if not stop > start:
-        raise SimulationError(f"`stop` (month {stop:g}) must be after `start` (month {start:g})")
-    if not dt > 0:
-        raise SimulationError(f"`dt` must be > 0, got {dt}")
-    return time_grid(start, stop, dt)
-
-
-def _metrics(metrics, system: System, better: str) -> tuple[Metric, ...]:
-    if not metrics:
-        names = system.variable_names
-        metrics = ["effectiveness" if "effectiveness" in names else names[0]]
-    return parse_metrics(metrics, better=better)
-
-
+# -- helpers -----------------------------------------------------------------------------------------
 def _variables(variables: Sequence[str] | None, system: System) -> tuple[int, ...]:
     names = list(system.variable_names)
     if variables is None:
@@ -865,8 +425,6 @@ def _variables(variables: Sequence[str] | None, system: System) -> tuple[int, ..
     out = []
     for v in variables:
         if v not in names:
-            from gmsim.errors import did_you_mean
-
             raise SimulationError(f"no variable '{v}'{did_you_mean(v, names)} in model '{system.name}'")
         out.append(names.index(v))
     return tuple(out)

@@ -46,23 +46,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gmsim.ensemble import (
-    CHUNK_SIZE,
-    Job,
-    Task,
-    _as_spec,
-    _grid_of,
-    _metrics,
-    _positive,
-    _scenario_space,
-    _seed,
-    _settings,
-    _systems,
-    run_ensemble,
-)
 from gmsim.errors import GmsimError, SimulationError, did_you_mean
 from gmsim.executors import Executor, borrowed
 from gmsim.metric import Metric, MetricError
+from gmsim.runner import (
+    CHUNK_SIZE,
+    Job,
+    Task,
+    as_spec,
+    checked_grid,
+    chosen_metrics,
+    prepare,
+    run_ensemble,
+    run_settings,
+    seed_or_fresh,
+    whole_number,
+)
 from gmsim.simulate import ModelLike
 from gmsim.spec import ParameterSpace, UncertaintySpec
 
@@ -252,23 +251,22 @@ def sensitivity(
         raise SensitivityError(
             f"unknown method '{method}'{did_you_mean(method, METHODS)}; expected one of {', '.join(METHODS)}"
         )
-    spec = _as_spec(spec)
-    seed = _seed(seed if seed is not None else spec.seed)
-    samples = _positive("samples", samples if samples is not None else DEFAULT_SAMPLES[method])
-    model, systems, loaded, sources = _systems(
-        model, [scenario] if scenario is not None else [], start=start, stop=stop
-    )
-    scenario_name, system = systems[-1]
-    full, recipes = _scenario_space(spec, systems[0][1], loaded, model, systems, start=start, stop=stop)
+    spec = as_spec(spec)
+    seed = seed_or_fresh(seed if seed is not None else spec.seed)
+    samples = whole_number("samples", samples if samples is not None else DEFAULT_SAMPLES[method])
+    chunk_size = whole_number("chunk_size", chunk_size)
+    setup = prepare(model, spec, [scenario] if scenario is not None else [], start=start, stop=stop)
+    scenario_name, system = setup.systems[-1]
+    full = setup.space
     space = full.varying
     if not space.names:
         raise SensitivityError(
             "every parameter of the spec is fixed; give them ranges that are not empty"
         )
     _check_samples(method, samples, len(space.names), second_order, levels)
-    start, stop, dt, integrator = _settings(system, start, stop, dt, integrator)
-    time = _grid_of(start, stop, dt)
-    metric_list = _metrics(metrics if metrics is not None else spec.metrics, system, "higher")
+    start, stop, dt, integrator = run_settings(system, start, stop, dt, integrator)
+    time = checked_grid(start, stop, dt)
+    metric_list = chosen_metrics(metrics if metrics is not None else spec.metrics, system)
     for m in metric_list:
         m.check(time, system.variable_names)
     problem = {
@@ -280,7 +278,7 @@ def sensitivity(
     inputs = space.transform(unit)
     job = Job(
         systems=((scenario_name, system),),
-        recipes=recipes[-1:],
+        recipes=setup.recipes[-1:],
         names=space.names,
         metrics=metric_list,
         start=start,
@@ -290,7 +288,7 @@ def sensitivity(
     )
     tasks = (
         Task(i, first, inputs[first : first + chunk_size])
-        for i, first in enumerate(range(0, len(inputs), _positive("chunk_size", chunk_size)))
+        for i, first in enumerate(range(0, len(inputs), chunk_size))
     )
     with borrowed(executor, workers=workers, scheduler=scheduler) as ex:
         outcome = run_ensemble(job, tasks, runs=len(inputs), executor=ex, progress=progress)
@@ -346,7 +344,7 @@ def sensitivity(
             "confidence": confidence,
             "fixed": [n for n in full.names if n not in space.names],
             "chunk_size": chunk_size,
-            "sources": sources,
+            "sources": setup.sources,
             **described,
         },
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gmsim.ensemble import CHUNK_SIZE
+from gmsim.runner import CHUNK_SIZE
 from gmsim.executors import EXECUTORS
 from gmsim.manifest import write_manifest
 from gmsim.output import output_dir
