@@ -34,9 +34,10 @@ from gmsim.errors import GmsimError, SimulationError
 from gmsim.executors import Executor, progress_bar
 from gmsim.integrate import integrate, time_grid
 from gmsim.metric import Metric, parse_metrics
+from gmsim.sampling import ParameterSpace
 from gmsim.scenario_uncertainty import PREFIX, revalue, scenario_parameters
 from gmsim.simulate import ModelLike, as_system
-from gmsim.spec import ParameterSpace, UncertaintySpec, load_spec, nominal_values
+from gmsim.spec import UncertaintySpec, load_spec, nominal_values
 from gmsim.streaming import Edges, Partial, StreamedStats, histogram, summarize
 from gmsim.system import System
 

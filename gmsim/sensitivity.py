@@ -62,8 +62,9 @@ from gmsim.runner import (
     seed_or_fresh,
     whole_number,
 )
+from gmsim.sampling import ParameterSpace
 from gmsim.simulate import ModelLike
-from gmsim.spec import ParameterSpace, UncertaintySpec
+from gmsim.spec import UncertaintySpec
 
 __all__ = ["METHODS", "SensitivityError", "SensitivityResult", "sensitivity", "sobol_sizes"]
 

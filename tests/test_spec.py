@@ -10,12 +10,11 @@ import pytest
 from scipy import stats
 
 import gmsim
+from gmsim.sampling import SAMPLE_BLOCK, Marginal
 from gmsim.scenario import load_scenario
 from gmsim.scenario_uncertainty import revalue, scenario_parameters
 from gmsim.spec import (
-    SAMPLE_BLOCK,
     Distribution,
-    Marginal,
     SpecError,
     Uncertain,
     UncertaintySpec,
