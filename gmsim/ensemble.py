@@ -120,14 +120,14 @@ class MonteCarloResult:
     def _metric(self, metric: str | Metric | None) -> int:
         if metric is None:
             return 0
-        key = str(Metric.parse(metric))
-        names = [str(m) for m in self.metrics]
-        if key not in names:
+        key = Metric.parse(metric).key
+        keys = [m.key for m in self.metrics]
+        if key not in keys:
             raise MetricError(
-                f"metric '{key}' was not computed{did_you_mean(key, names)}; this ensemble has "
-                f"{', '.join(names)}"
+                f"metric '{key}' was not computed{did_you_mean(key, keys)}; this ensemble has "
+                f"{', '.join(map(str, self.metrics))}"
             )
-        return names.index(key)
+        return keys.index(key)
 
     @property
     def ok_runs(self) -> int:

@@ -9,6 +9,7 @@ A metric is written the way an analyst says it:
 ``mean(effectiveness, 12, 36)`` the time mean over months 12 to 36
 ``min(x)``, ``max(x)``         the lowest / highest level (optionally in a window)
 ``change(x)``                  end minus start (optionally of a window)
+``workload@36:lower``          any of these, where lower is better
 =============================  ==============================================
 
 Text is parsed by a regular expression, never evaluated.
@@ -44,7 +45,7 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _NAME = r"[A-Za-z_][\w.]*"
 _PATTERN = re.compile(
     rf"^\s*(?:(?P<func>\w+)\(\s*(?P<var>{_NAME})\s*(?:,\s*(?P<a>{_NUM})\s*,\s*(?P<b>{_NUM})\s*)?\)"
-    rf"|(?P<plain>{_NAME})(?:\s*@\s*(?P<at>{_NUM}|end))?)\s*$"
+    rf"|(?P<plain>{_NAME})(?:\s*@\s*(?P<at>{_NUM}|end))?)\s*(?::\s*(?P<better>higher|lower)\s*)?$"
 )
 
 
@@ -101,15 +102,17 @@ class Metric:
         >>> Metric.parse("effectiveness@")
         Traceback (most recent call last):
         ...
-        gmsim.metric.MetricError: cannot read metric 'effectiveness@'; write e.g. effectiveness, effectiveness@24, mean(effectiveness) or mean(effectiveness, 12, 36)
+        gmsim.metric.MetricError: cannot read metric 'effectiveness@'; write e.g. effectiveness, effectiveness@24, mean(effectiveness) or mean(effectiveness, 12, 36), with :lower if lower is better
         """
         if isinstance(text, Metric):
             return text
         m = _PATTERN.match(str(text))
+        if m and m["better"]:
+            better = m["better"]
         if not m:
             raise MetricError(
                 f"cannot read metric '{text}'; write e.g. effectiveness, effectiveness@24, "
-                "mean(effectiveness) or mean(effectiveness, 12, 36)"
+                "mean(effectiveness) or mean(effectiveness, 12, 36), with :lower if lower is better"
             )
         if m["plain"]:
             at = m["at"]
@@ -119,13 +122,19 @@ class Metric:
         a, b = (float(m["a"]), float(m["b"])) if m["a"] is not None else (None, None)
         return cls(m["var"], m["func"], start=a, stop=b, better=better)
 
+    @property
+    def key(self) -> str:
+        """The metric's text without its direction: what it measures."""
+        return str(self).removesuffix(":lower")
+
     def __str__(self) -> str:
+        suffix = ":lower" if self.better == "lower" else ""
         if self.how == "at":
-            return f"{self.variable}@{self.at:g}"
+            return f"{self.variable}@{self.at:g}{suffix}"
         if self.how == "final" and self.start is None:
-            return self.variable
+            return self.variable + suffix
         window = f", {self.start:g}, {self.stop:g}" if self.start is not None else ""
-        return f"{self.how}({self.variable}{window})"
+        return f"{self.how}({self.variable}{window}){suffix}"
 
     def check(self, time: np.ndarray, variables: Sequence[str]) -> None:
         """Raise a :class:`MetricError` if the run has no such variable or month."""
@@ -189,7 +198,7 @@ def parse_metrics(
     out: dict[str, Metric] = {}
     for text in texts:
         metric = Metric.parse(text, better=better)
-        out.setdefault(str(metric), metric)
+        out.setdefault(metric.key, metric)
     if not out:
         raise MetricError("no metric given; e.g. effectiveness@36 or mean(effectiveness)")
     return tuple(out.values())

@@ -113,12 +113,13 @@ class SensitivityResult:
         names = [str(m) for m in self.metrics]
         if metric is None:
             return names[0]
-        key = str(Metric.parse(metric))
-        if key not in names:
+        key = Metric.parse(metric).key
+        keys = [m.key for m in self.metrics]
+        if key not in keys:
             raise MetricError(
-                f"metric '{key}' was not analysed{did_you_mean(key, names)}; have {', '.join(names)}"
+                f"metric '{key}' was not analysed{did_you_mean(key, keys)}; have {', '.join(names)}"
             )
-        return key
+        return names[keys.index(key)]
 
     def ranking(self, metric: str | Metric | None = None) -> pd.DataFrame:
         """The indices of ``metric``, most influential parameter first, with a ``rank`` column."""

@@ -331,6 +331,17 @@ class Uncertain:
         """
         if self.parameters:
             for p in self.parameters:
+                if p not in names and p.startswith("scenario:"):
+                    ran = [n for n in names if n.startswith("scenario:")]
+                    raise _key_error(
+                        "parameter",
+                        f"unknown parameter '{p}'{did_you_mean(p, ran)}: no scenario run has it; "
+                        + (
+                            f"the scenarios run have {', '.join(ran)}"
+                            if ran
+                            else "run the scenario that states it (--scenario)"
+                        ),
+                    )
                 if p not in names:
                     raise _key_error(
                         "parameter",

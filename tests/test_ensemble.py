@@ -156,6 +156,16 @@ def test_probability_of_beating_the_baseline_matches_runs_of_each_sample_alone(b
     expected = float(np.mean(alt - base > 1e-9))
     assert 0.1 < expected < 0.95  # at month 12 the boost has not yet paid off in every sample
     assert boost.probability_better("effectiveness@12", "attention-boost") == pytest.approx(expected)
+    flipped = monte_carlo(
+        spec=UncertaintySpec.every_weight(0.2, seed=3),
+        scenarios=["attention-boost"],
+        runs=48,
+        stop=12,
+        metrics=["effectiveness@12:lower"],
+    )
+    assert flipped.probability_better("effectiveness@12", "attention-boost") == pytest.approx(
+        float(np.mean(alt - base < -1e-9))
+    )
     row = boost.metric_summary().set_index("scenario").loc["attention-boost"]
     assert row["p_better"] == pytest.approx(expected)
     assert row["median_difference"] == pytest.approx(np.median(alt - base), abs=1e-12)
@@ -223,6 +233,9 @@ def test_metrics_by_hand():
     for text, value in expected.items():
         assert Metric.parse(text).evaluate(time, values, names) == pytest.approx([value]), text
     assert [str(m) for m in parse_metrics(["v", "v@end", "mean(v)"])] == ["v", "mean(v)"]
+    lower = Metric.parse("mean(v, 1, 3):lower")
+    assert (lower.better, str(lower), lower.key) == ("lower", "mean(v, 1, 3):lower", "mean(v, 1, 3)")
+    assert Metric.parse("v@3", better="lower").better == "lower"
 
 
 @pytest.mark.parametrize(

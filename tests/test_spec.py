@@ -154,6 +154,16 @@ def test_scenario_numbers_are_parameters_and_revaluing_leaves_the_scenario_untou
     spec = UncertaintySpec((Uncertain(Distribution("uniform", relative=0.1), every="scenario"),))
     m = spec.resolve(system, extra=scenario_parameters(s)).marginal("scenario:training.value")
     assert (m.low, m.high) == (pytest.approx(0.63), pytest.approx(0.77))
+    named = UncertaintySpec(
+        (Uncertain(Distribution("uniform", relative=0.1), parameters=("scenario:training.value",)),)
+    )
+    with pytest.raises(
+        SpecError, match=r"no scenario run has it; run the scenario that states it \(--scenario\)"
+    ):
+        named.resolve(system)
+    boost = scenario_parameters(load_scenario("attention-boost"))
+    with pytest.raises(SpecError, match=r"the scenarios run have scenario:leadership_attention\.value$"):
+        named.resolve(system, extra=boost)
 
 
 # -- bad input ---------------------------------------------------------------------------------------

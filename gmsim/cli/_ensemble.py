@@ -33,8 +33,8 @@ def add_metric_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="METRIC",
         help="one number per run: effectiveness (at the end), effectiveness@24, mean(effectiveness), "
-        "mean(effectiveness, 12, 36), min(x), max(x), change(x); repeat for several "
-        "(default: the spec's, else effectiveness)",
+        "mean(effectiveness, 12, 36), min(x), max(x), change(x); add :lower where lower is better "
+        "(workload@36:lower); repeat for several (default: the spec's, else effectiveness)",
     )
 
 
