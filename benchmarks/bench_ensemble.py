@@ -32,8 +32,8 @@ METRICS = ["effectiveness", "mean(effectiveness)"]
 def one(case: dict) -> dict:
     """Run one case here and return its wall time and this process's peak memory (MB)."""
     import gmsim
-    from gmsim.runner import CHUNK_SIZE
     from gmsim.executors import get_executor
+    from gmsim.runner import CHUNK_SIZE
     from gmsim.spec import UncertaintySpec
 
     spec = UncertaintySpec.every_weight(0.2, seed=2012)
