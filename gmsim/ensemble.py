@@ -252,7 +252,18 @@ class MonteCarloResult:
             ):
                 text += f"  P(better than baseline) = {row['p_better']:.3f}"
             lines.append(text)
+        if len(self.scenarios) == 1 and self.at_rest():
+            lines.append(
+                "  note: every sample stays at its starting levels (an equilibrium model's baseline is "
+                "at rest); run a scenario (--scenario) to see how uncertain its effect is"
+            )
         return "\n".join(lines)
+
+    def at_rest(self, scenario: str | None = None) -> bool:
+        """True when no variable of ``scenario`` (default: the baseline) moves in any sample."""
+        s = self._scenario(scenario or self.scenarios[0])
+        moved = np.abs(self.high[s] - self.high[s][0]) + np.abs(self.low[s] - self.low[s][0])
+        return bool((moved <= 1e-9 * np.maximum(1.0, np.abs(self.high[s][0]))).all())
 
     def plot(self, variable: str = "effectiveness", *, ax=None, scenarios: Sequence[str] | None = None):
         """Fan chart of ``variable``: median and bands of each scenario (see :func:`plot_fan`)."""

@@ -4,8 +4,8 @@
 model file and its SHA-256, each scenario and its file, the uncertainty spec
 (its file, hash, entries, and every parameter's resolved distribution), the
 seed, the number of samples and runs, the run settings, the executor, the
-versions of gmsim, Python and the libraries it used, the command line, and the
-SHA-256 of every file written. With it, the same numbers can be made again.
+versions of gmsim, Python and the libraries it used, the command and its
+options as parsed, and the SHA-256 of every file written. With it, the same numbers can be made again.
 
 Examples
 --------
@@ -27,7 +27,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -84,9 +84,12 @@ def _source(path: str | None, definition: Any = None) -> dict[str, Any]:
     return {"file": None, "sha256": hashlib.sha256(text).hexdigest(), "hashed": "definition"}
 
 
-def build_manifest(result: Any, *, command: Sequence[str] | None = None) -> dict[str, Any]:
+def build_manifest(result: Any, *, command: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The manifest of a :class:`~gmsim.ensemble.MonteCarloResult` or
-    :class:`~gmsim.sensitivity.SensitivityResult`, as a plain dict."""
+    :class:`~gmsim.sensitivity.SensitivityResult`, as a plain dict.
+
+    ``command`` is the command that made it: its name and options (``None``
+    from Python)."""
     settings = dict(result.settings)
     sources = settings.get("sources", {})
     spec = result.spec
@@ -94,7 +97,7 @@ def build_manifest(result: Any, *, command: Sequence[str] | None = None) -> dict
     info: dict[str, Any] = {
         "analysis": analysis,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "command": list(command) if command is not None else None,
+        "command": dict(command) if command is not None else None,
         "model": {
             "name": result.model,
             **_source(sources.get("model"), sources.get("model_definition")),
@@ -139,7 +142,7 @@ def _parameters(space) -> list[dict[str, Any]]:
 
 
 def write_manifest(
-    folder: str | os.PathLike, result: Any, *, command: Sequence[str] | None = None
+    folder: str | os.PathLike, result: Any, *, command: Mapping[str, Any] | None = None
 ) -> Path:
     """Write ``manifest.json`` into ``folder``, with the SHA-256 of every other file there."""
     folder = Path(folder)

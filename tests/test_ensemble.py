@@ -146,6 +146,10 @@ def test_baseline_stays_at_rest_for_every_sample_of_the_weights(boost):
     band = boost.band("effectiveness", "baseline")
     start = band["p50"].iloc[0]
     assert (band[["p5", "p95", "min", "max"]] - start).abs().to_numpy().max() < 1e-12
+    assert boost.at_rest() and not boost.at_rest("attention-boost")
+    alone = monte_carlo(spec=UncertaintySpec.every_weight(0.2, seed=3), runs=8, stop=6)
+    assert "an equilibrium model's baseline is at rest" in alone.summary()
+    assert not monte_carlo(Decay(), RATE, runs=8, metrics=["x"]).at_rest()
 
 
 def test_probability_of_beating_the_baseline_matches_runs_of_each_sample_alone(boost):
@@ -315,6 +319,8 @@ def test_cli_writes_bands_metrics_fan_chart_and_manifest(tmp_path, capsys):
     model_file = gmsim.default_model_path()
     assert manifest["model"]["sha256"] == hashlib.sha256(model_file.read_bytes()).hexdigest()
     assert manifest["seed"] == 5 and manifest["runs"] == 24
+    assert manifest["command"]["command"] == "gmsim uncertainty" and manifest["command"]["stop"] == 12.0
+    assert manifest["command"]["scenario"] == ["training-program"]
     assert manifest["scenarios"][0]["name"] == "training-program" and manifest["scenarios"][0]["sha256"]
     assert manifest["spec"]["name"] == "every weight ±20 %" and len(manifest["spec"]["sha256"]) == 64
     assert len(manifest["spec"]["parameters"]) == len(gmsim.load_model().links)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,7 +87,8 @@ def write_outputs(args: argparse.Namespace, result: Any, write: Callable[[Any, P
     manifest; print the summary unless ``--quiet``."""
     with output_dir(args.out) as stage:
         written = write(result, stage)
-        write_manifest(stage, result, command=["gmsim", *sys.argv[1:]])
+        options = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+        write_manifest(stage, result, command={"command": f"gmsim {args.command}", **options})
     if not args.quiet:
         print(result.summary())
     print(f"wrote {args.out}/{', '.join([*written, 'manifest.json'])}")
