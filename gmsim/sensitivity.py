@@ -278,6 +278,12 @@ def sensitivity(
     }
     unit = _design(method, problem, samples, second_order=second_order, levels=levels, seed=seed)
     inputs = space.transform(unit)
+    unbounded = [n for n, ok in zip(space.names, np.isfinite(inputs).all(axis=0), strict=True) if not ok]
+    if unbounded:
+        raise SensitivityError(
+            f"{method}'s design reaches the ends of every range, and '{unbounded[0]}' has no end on one "
+            "side (a normal distribution truncated only by its valid range); give it `low` and `high`"
+        )
     job = Job(
         systems=((scenario_name, system),),
         recipes=setup.recipes[-1:],

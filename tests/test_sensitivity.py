@@ -116,6 +116,16 @@ def test_sobol_sample_count_must_be_a_power_of_two_and_says_which():
         sensitivity(Linear([1, 2]), LEVELS, method="sobel", metrics="y")
 
 
+def test_morris_needs_every_range_to_end():
+    spec = UncertaintySpec((Uncertain(Distribution("normal", relative_sd=0.2), parameters=("tau:y",)),))
+    with pytest.raises(
+        SensitivityError, match=r"'tau:y' has no end on one side .* give it `low` and `high`"
+    ):
+        sensitivity(
+            one_weight_model(), spec, scenario=push_a(), method="morris", samples=4, metrics="x@12"
+        )
+
+
 def test_a_metric_that_never_moves_is_explained():
     with pytest.raises(SensitivityError, match=r"in every run.*baseline is at rest.*--scenario"):
         sensitivity(spec=UncertaintySpec.every_weight(0.2, seed=1), method="morris", samples=2, stop=6)
