@@ -225,6 +225,8 @@ class LoopList(Sequence[Loop]):
 
     def summary(self) -> str:
         """One line: how many loops, of which polarity and length, and whether the list is cut."""
+        from gmsim.narrative import count  # narrative builds on dominance, which builds on loops
+
         if not self.loops:
             return no_loops_message(self.model)
         fb = self.feedback
@@ -232,13 +234,14 @@ class LoopList(Sequence[Loop]):
         parts = [f"{counts['R']} reinforcing", f"{counts['B']} balancing"]
         if counts["U"]:
             parts.append(f"{counts['U']} undetermined")
-        text = f"{len(fb)} feedback loops ({', '.join(parts)})"
+        text = f"{count(len(fb), 'feedback loop')} ({', '.join(parts)})"
         if fb:
-            lengths = [lp.length for lp in fb]
-            text += f", {min(lengths)} to {max(lengths)} links long"
+            shortest, longest = min(lp.length for lp in fb), max(lp.length for lp in fb)
+            span = f"{shortest}" if shortest == longest else f"{shortest} to {longest}"
+            text += f", {span} {'link' if longest == 1 else 'links'} long"
         adjustment = len(self) - len(fb)
         if adjustment:
-            text += f"; {adjustment} adjustment loops"
+            text += f"; {count(adjustment, 'adjustment loop')}"
         return text + (f". {self.note}" if self.note else "")
 
     def to_frame(self) -> pd.DataFrame:

@@ -298,3 +298,21 @@ def test_cli_on_a_model_without_loops(tmp_path, capsys):
 def test_the_docstring_examples_run():
     result = doctest.testmod(importlib.import_module("gmsim.loops"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_summary_reads_well_for_one_loop_and_for_many():
+    import networkx as nx
+
+    one = nx.DiGraph()
+    one.add_edge("a", "b", sign=1)
+    one.add_edge("b", "a", sign=-1)
+    assert (
+        gmsim.find_loops(one)
+        .summary()
+        .startswith("1 feedback loop (0 reinforcing, 1 balancing), 2 links long")
+    )
+    assert (
+        gmsim.find_loops(gmsim.load_model())
+        .summary()
+        .startswith("96 feedback loops (54 reinforcing, 42 balancing), 3 to 11 links long")
+    )
