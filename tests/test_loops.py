@@ -301,8 +301,6 @@ def test_the_docstring_examples_run():
 
 
 def test_the_summary_reads_well_for_one_loop_and_for_many():
-    import networkx as nx
-
     one = nx.DiGraph()
     one.add_edge("a", "b", sign=1)
     one.add_edge("b", "a", sign=-1)
