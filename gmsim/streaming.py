@@ -90,7 +90,8 @@ def summarize(values: np.ndarray, edges: Edges | None) -> Partial:
     for a in range(0, t, SLICE):
         part = values[:, a : a + SLICE]
         mean[a : a + SLICE] = part.mean(axis=0)
-        m2[a : a + SLICE] = ((part - mean[a : a + SLICE]) ** 2).sum(axis=0)
+        d = part - mean[a : a + SLICE]
+        m2[a : a + SLICE] = np.einsum("ijk,ijk->jk", d, d)
         low[a : a + SLICE] = part.min(axis=0)
         high[a : a + SLICE] = part.max(axis=0)
         if counts is not None:
@@ -105,13 +106,12 @@ def histogram(values: np.ndarray, edges: Edges) -> np.ndarray:
         return np.concatenate(
             [histogram(values[:, a : a + SLICE], _cut(edges, a)) for a in range(0, t, SLICE)]
         )
-    k = values - edges.low
-    k /= edges.width
-    k += 1.0
+    scale = 1.0 / edges.width
+    k = values * scale  # bin positions, shifted by one so that the bin below the range is 0
+    k += 1.0 - edges.low * scale
     np.clip(k, 0.0, edges.bins + 1.0, out=k)
-    index = k.astype(np.int32)
-    index += (np.arange(t * v, dtype=np.int32) * (edges.bins + 2)).reshape(t, v)
-    counts = np.bincount(index.ravel(), minlength=t * v * (edges.bins + 2))
+    k += (np.arange(t * v) * (edges.bins + 2.0)).reshape(t, v)  # each cell's own run of bins
+    counts = np.bincount(k.astype(np.intp).ravel(), minlength=t * v * (edges.bins + 2))
     return counts.astype(np.int32).reshape(t, v, edges.bins + 2)
 
 
