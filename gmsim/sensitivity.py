@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import sys
@@ -433,3 +434,4 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+__signature__ = inspect.signature(sensitivity)  # what help() and inspect show for the module
