@@ -86,7 +86,8 @@ def summarize(values: np.ndarray, edges: Edges | None) -> Partial:
     n, t, v = values.shape
     mean, m2 = np.empty((t, v)), np.empty((t, v))
     low, high = np.empty((t, v)), np.empty((t, v))
-    counts = None if edges is None else np.empty((t, v, edges.bins + 2), dtype=np.int32)
+    small = np.uint16 if n <= np.iinfo(np.uint16).max else np.int64  # what travels back from workers
+    counts = None if edges is None else np.empty((t, v, edges.bins + 2), dtype=small)
     for a in range(0, t, SLICE):
         part = values[:, a : a + SLICE]
         mean[a : a + SLICE] = part.mean(axis=0)
@@ -112,7 +113,7 @@ def histogram(values: np.ndarray, edges: Edges) -> np.ndarray:
     np.clip(k, 0.0, edges.bins + 1.0, out=k)
     k += (np.arange(t * v) * (edges.bins + 2.0)).reshape(t, v)  # each cell's own run of bins
     counts = np.bincount(k.astype(np.intp).ravel(), minlength=t * v * (edges.bins + 2))
-    return counts.astype(np.int32).reshape(t, v, edges.bins + 2)
+    return counts.reshape(t, v, edges.bins + 2)
 
 
 def _cut(edges: Edges, a: int) -> Edges:
