@@ -28,8 +28,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.stats import qmc
 
 from gmsim.errors import GmsimError, did_you_mean
 
@@ -78,6 +76,8 @@ class Marginal:
         width = self.high - self.low
         if self.kind == "uniform":
             return self.low + u * width
+        from scipy import stats  # imported here: heavy, and only some specs need it
+
         if self.kind == "triangular":
             c = (self.mode - self.low) / width
             return stats.triang.ppf(u, c, loc=self.low, scale=width)
@@ -138,6 +138,8 @@ class ParameterSpace:
         """Unit-cube points of block ``block`` (``SAMPLE_BLOCK`` rows), from its own stream."""
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
         if self.sampling == "latin":
+            from scipy.stats import qmc
+
             return qmc.LatinHypercube(d=len(self.marginals), rng=rng).random(SAMPLE_BLOCK)
         return rng.random((SAMPLE_BLOCK, len(self.marginals)))
 
