@@ -16,6 +16,21 @@ split in halves until the failing samples are alone), reported as a
 
 :func:`prepare` compiles the baseline and the scenarios and resolves a spec
 against them, scenario numbers included.
+
+Examples
+--------
+>>> import gmsim
+>>> from gmsim.executors import InProcess
+>>> from gmsim.spec import UncertaintySpec
+>>> setup = prepare(None, UncertaintySpec.every_weight(0.2), ["training-program"], stop=12)
+>>> [name for name, _ in setup.systems]
+['baseline', 'training-program']
+>>> job = Job(setup.systems, setup.space.names, chosen_metrics(["effectiveness"], setup.base),
+...           start=0.0, stop=12.0, dt=0.125, method="rk4")
+>>> tasks = [Task(0, 0, setup.space.sample(0, 8, seed=1)), Task(1, 8, setup.space.sample(8, 8, seed=1))]
+>>> outcome = run_ensemble(job, tasks, runs=16, executor=InProcess(1))
+>>> outcome.metrics.shape  # (systems, runs, metrics)
+(2, 16, 1)
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
 import hashlib
+import importlib
 import json
 
 import numpy as np
@@ -342,3 +344,28 @@ def test_cli_bad_spec_exits_2_naming_the_file_and_line(tmp_path, capsys):
     assert f"{spec}:2: uncertain[1].parameter: unknown parameter" in err
     assert "did you mean 'weight:training->staff_capability'" in err
     assert not (tmp_path / "o").exists()
+
+
+# -- the examples in the docstrings ---------------------------------------------------------------------------
+MODULES = [
+    "gmsim.spec",
+    "gmsim.sampling",
+    "gmsim.scenario_uncertainty",
+    "gmsim.metric",
+    "gmsim.streaming",
+    "gmsim.runner",
+    "gmsim.ensemble",
+    "gmsim.executors",
+    "gmsim.sensitivity",
+    "gmsim.manifest",
+    "gmsim.uncertainty_plots",
+]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run(module):
+    import matplotlib.pyplot as plt
+
+    result = doctest.testmod(importlib.import_module(module))
+    plt.close("all")
+    assert result.failed == 0 and result.attempted > 0
