@@ -32,11 +32,12 @@ import collections
 import contextlib
 import multiprocessing
 import os
+import socket
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any
+from typing import Any, NoReturn
 
 from gmsim.errors import GmsimError, did_you_mean
 
@@ -239,12 +240,16 @@ def _probe(address: str, timeout: float) -> None:
     scheme, location = parse_address(address)
     if scheme in ("tcp", "tls"):
         try:
-            parse_host_port(location)
+            host, port = parse_host_port(location)
         except ValueError as exc:
             raise ExecutorError(
                 f"scheduler address '{address}' is not valid ({exc}); write it as tcp://host:port, "
                 "e.g. tcp://10.0.0.5:8786"
             ) from None
+        try:  # a refused connection or an unknown host fails at once, without the retries of dask
+            socket.create_connection((host, port), timeout=timeout).close()
+        except OSError as exc:
+            _unreachable(address, exc.strerror or type(exc).__name__)
     with ThreadPoolExecutor(1) as thread:
         future = thread.submit(asyncio.run, _handshake(address, timeout))
         try:
@@ -253,10 +258,14 @@ def _probe(address: str, timeout: float) -> None:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if isinstance(exc, MemoryError):
                 reason = "what answers there does not speak the dask protocol"
-            raise ExecutorError(
-                f"cannot reach the dask scheduler at {address} ({reason}); check the address and "
-                "that `dask scheduler` runs there, or leave --scheduler out to run locally"
-            ) from None
+            _unreachable(address, reason)
+
+
+def _unreachable(address: str, reason: str) -> NoReturn:
+    raise ExecutorError(
+        f"cannot reach the dask scheduler at {address} ({reason}); check the address and "
+        "that `dask scheduler` runs there, or leave --scheduler out to run locally"
+    ) from None
 
 
 async def _handshake(address: str, timeout: float) -> None:
