@@ -5,11 +5,14 @@ from __future__ import annotations
 import doctest
 import hashlib
 import importlib
+import itertools
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from uncertainty_systems import Decay
 
 import gmsim
@@ -18,6 +21,7 @@ from gmsim.ensemble import monte_carlo
 from gmsim.errors import GmsimError, SimulationError
 from gmsim.metric import Metric, MetricError, parse_metrics
 from gmsim.spec import Distribution, SpecError, Uncertain, UncertaintySpec
+from gmsim.streaming import Edges, StreamedStats, summarize
 
 A, B = 0.5, 1.5  # rate of the decay system, uniform on [A, B]
 RATE = UncertaintySpec(
@@ -68,6 +72,31 @@ def test_streamed_statistics_agree_with_the_kept_trajectories(decay_runs):
     for q in (5, 25, 50, 75, 95):
         exact = np.percentile(x, q, axis=0)
         assert (np.abs(band[f"p{q}"].to_numpy() - exact) <= width + 1e-12).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 300),
+    cuts=st.lists(st.floats(0.0, 1.0), max_size=6),
+    scale=st.sampled_from([1e-6, 1.0, 1e3]),
+    seed=st.integers(0, 2**16),
+)
+def test_merging_chunks_gives_the_statistics_of_all_runs_at_once(n, cuts, scale, seed):
+    values = np.random.default_rng(seed).normal(0.5, scale, size=(n, 3, 2))
+    bounds = sorted({0, n, *(int(c * n) for c in cuts)})
+    edges = Edges.from_pilot(values[: bounds[1]])
+    stats = StreamedStats(edges)
+    for a, b in itertools.pairwise(bounds):
+        stats.add(summarize(values[a:b], edges))
+    assert stats.n == n
+    assert np.allclose(stats.mean, values.mean(axis=0), rtol=1e-12, atol=1e-12 * scale)
+    assert np.allclose(stats.sd, values.std(axis=0, ddof=1), rtol=1e-9, atol=1e-12 * scale)
+    assert np.array_equal(stats.low, values.min(axis=0)) and np.array_equal(
+        stats.high, values.max(axis=0)
+    )
+    assert (stats.counts.sum(axis=-1) == n).all()
+    p = stats.percentiles([5, 50, 95])
+    assert (p >= stats.low).all() and (p <= stats.high).all() and (np.diff(p, axis=0) >= 0).all()
 
 
 def test_one_chunk_gives_exact_percentiles():
