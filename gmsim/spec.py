@@ -71,9 +71,12 @@ __all__ = [
     "SpecError",
     "Uncertain",
     "UncertaintySpec",
+    "distribution_problems",
     "list_specs",
     "load_spec",
     "nominal_values",
+    "parse_spec",
+    "spec_library",
 ]
 
 DISTRIBUTIONS = ("uniform", "triangular", "normal")
