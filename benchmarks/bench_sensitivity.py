@@ -19,7 +19,7 @@ import statistics
 import time
 
 import gmsim
-from gmsim.sensitivity import _analyse
+from gmsim.global_sensitivity import _analyse
 from gmsim.spec import UncertaintySpec
 
 SPEC = UncertaintySpec.every_weight(0.2, seed=2012)

@@ -209,7 +209,7 @@ def uncertainty_page() -> str:
     from importlib import resources
 
     import gmsim.ensemble as ensemble
-    import gmsim.sensitivity as sensitivity
+    import gmsim.global_sensitivity as sensitivity
     import gmsim.spec as spec
 
     out = [

@@ -42,7 +42,7 @@ _LAZY = {
     "UncertaintySpec": "gmsim.spec",
     "load_spec": "gmsim.spec",
     "monte_carlo": "gmsim.ensemble",
-    "sensitivity": "gmsim.sensitivity",
+    "sensitivity": "gmsim.global_sensitivity",
     "load_xmile": "gmsim.xmile",
     "export_xmile": "gmsim.export",
     "write_report": "gmsim.report",

@@ -86,7 +86,7 @@ def _source(path: str | None, definition: Any = None) -> dict[str, Any]:
 
 def build_manifest(result: Any, *, command: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The manifest of a :class:`~gmsim.ensemble.MonteCarloResult` or
-    :class:`~gmsim.sensitivity.SensitivityResult`, as a plain dict.
+    :class:`~gmsim.global_sensitivity.SensitivityResult`, as a plain dict.
 
     ``command`` is the command that made it: its name and options (``None``
     from Python)."""

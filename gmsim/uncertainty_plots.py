@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 
 if TYPE_CHECKING:
     from gmsim.ensemble import MonteCarloResult
-    from gmsim.sensitivity import SensitivityResult
+    from gmsim.global_sensitivity import SensitivityResult
 
 __all__ = ["plot_fan", "plot_indices"]
 

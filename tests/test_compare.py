@@ -160,7 +160,7 @@ def test_gmsim_compare_bad_input_writes_nothing(tmp_path, capsys, args, message)
 
 
 def test_gmsim_compare_stays_the_function_after_its_module_is_imported():
-    import gmsim.comparison  # noqa: F401  (importing a submodule binds its name on the package)
+    import gmsim.comparison  # importing a submodule binds its name on the package
 
     assert callable(gmsim.compare) and gmsim.compare.__name__ == "compare"
     assert gmsim.compare is gmsim.comparison.compare

@@ -385,7 +385,7 @@ MODULES = [
     "gmsim.runner",
     "gmsim.ensemble",
     "gmsim.executors",
-    "gmsim.sensitivity",
+    "gmsim.global_sensitivity",
     "gmsim.manifest",
     "gmsim.uncertainty_plots",
 ]

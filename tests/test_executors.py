@@ -18,7 +18,7 @@ from gmsim.executors import (
     get_executor,
     progress_bar,
 )
-from gmsim.sensitivity import sensitivity
+from gmsim.global_sensitivity import sensitivity
 from gmsim.spec import UncertaintySpec
 
 SPEC = UncertaintySpec.every_weight(0.2, seed=2012)

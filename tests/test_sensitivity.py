@@ -11,7 +11,7 @@ from uncertainty_systems import Decay, Linear, one_weight_model, push_a
 
 from gmsim.cli import main
 from gmsim.errors import SimulationError
-from gmsim.sensitivity import SensitivityError, sensitivity
+from gmsim.global_sensitivity import SensitivityError, sensitivity
 from gmsim.spec import Distribution, Uncertain, UncertaintySpec
 
 WIDE = UncertaintySpec(
@@ -251,3 +251,9 @@ def test_cli_refuses_a_sobol_count_it_cannot_use(tmp_path, capsys):
         in capsys.readouterr().err
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_gmsim_sensitivity_stays_the_function_after_its_module_is_imported():
+    import gmsim.global_sensitivity  # importing a submodule binds its name on the package
+
+    assert gmsim.sensitivity is gmsim.global_sensitivity.sensitivity

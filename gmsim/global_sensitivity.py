@@ -35,11 +35,8 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
-import sys
-import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -420,18 +417,3 @@ def _table(problem: dict, si: Mapping[str, Any], keys: Sequence[str]) -> pd.Data
         {"parameter": problem["names"], **{k: np.asarray(si[k], dtype=float) for k in keys}}
     )
 
-
-class _CallableModule(types.ModuleType):
-    """``gmsim.sensitivity`` names both this module and its function: calling the module calls it.
-
-    After ``import gmsim.sensitivity`` the package attribute is this module, not
-    the function the package exports; a callable module keeps
-    ``gmsim.sensitivity(...)`` working either way.
-    """
-
-    def __call__(self, *args, **kwargs) -> SensitivityResult:
-        return sensitivity(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-__signature__ = inspect.signature(sensitivity)  # what help() and inspect show for the module
