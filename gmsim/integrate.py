@@ -118,28 +118,39 @@ def integrate(
         raise SimulationError(f"`dt` must be > 0, got {dt}")
     _check_step(system, params, dt, method)
     grid = time_grid(start, stop, dt)
-    if params.batch > block:
-        bounds = [*range(0, params.batch, block), params.batch]
-        blocks = [params.subset(slice(a, b)) for a, b in itertools.pairwise(bounds)]
-        options = {"start": start, "stop": stop, "dt": dt, "method": method, "rtol": rtol, "atol": atol}
-        errors = np.geterr()  # numpy's error handling is per thread: the workers take the caller's
+    out = np.empty((params.batch, len(grid), len(system.variable_names)))
+    if params.batch <= block:
+        _integrate_block(system, params, grid, method, rtol, atol, out)
+        return grid, out
+    bounds = [*range(0, params.batch, block), params.batch]
+    errors = np.geterr()  # numpy's error handling is per thread: the workers take the caller's
 
-        def one(p: Params) -> np.ndarray:
-            with np.errstate(**errors):
-                return integrate(system, p, block=block, **options)[1]
+    def one(rows: tuple[int, int]) -> None:
+        with np.errstate(**errors):
+            part = params.subset(slice(*rows))
+            _integrate_block(system, part, grid, method, rtol, atol, out[rows[0] : rows[1]])
 
-        # one BLAS thread per worker: BLAS's own threads would fight ours for the cores
-        with (
-            threadpool_limits(limits=1, user_api="blas"),
-            ThreadPoolExecutor(workers or os.cpu_count()) as pool,
-        ):
-            parts = list(pool.map(one, blocks))
-        return grid, np.concatenate(parts, axis=0)
+    # one BLAS thread per worker: BLAS's own threads would fight ours for the cores
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        ThreadPoolExecutor(workers or os.cpu_count()) as pool,
+    ):
+        list(pool.map(one, itertools.pairwise(bounds)))
+    return grid, out
+
+
+def _integrate_block(system, params, grid, method, rtol, atol, out) -> None:
+    """Integrate one block of runs, segment by segment, into ``out`` (runs, time, variable).
+
+    Saves go into a time-major buffer first, so that each saved step is one
+    contiguous write, and are transposed into ``out`` once at the end.
+    """
+    start, stop = grid[0], grid[-1]
+    saved = np.empty((len(grid), params.batch, out.shape[2]))
     breaks = [b for b in system.breakpoints(params) if start < b < stop]
     y = system.initial_state(params)
     if start in system.breakpoints(params):
         y = system.jump(start, y, params)
-    out = np.empty((params.batch, len(grid), len(system.variable_names)))
     edges = [start, *breaks, stop]
     k = 0  # next grid point to save
     for a, b in itertools.pairwise(edges):
@@ -151,11 +162,11 @@ def integrate(
         saves = np.nonzero(inside)[0]
         saves = saves[saves >= k]
         if method in FIXED_STEP:
-            y = _fixed(system, segment, FIXED_STEP[method], a, b, grid, saves, y, out)
+            y = _fixed(system, segment, FIXED_STEP[method], a, b, grid, saves, y, saved)
         else:
-            y = _adaptive(system, segment, ADAPTIVE[method], a, b, grid, saves, y, out, rtol, atol)
+            y = _adaptive(system, segment, ADAPTIVE[method], a, b, grid, saves, y, saved, rtol, atol)
         k = saves[-1] + 1 if saves.size else k
-    return grid, out
+    out[...] = saved.transpose(1, 0, 2)
 
 
 def _check_step(system: System, params: Params, dt: float, method: str) -> None:
@@ -176,13 +187,13 @@ def _check_step(system: System, params: Params, dt: float, method: str) -> None:
 
 
 def _fixed(system, params, step, a, b, grid, saves, y, out) -> np.ndarray:
-    """Step from ``a`` to ``b`` through the grid points ``saves``, saving each one."""
+    """Step from ``a`` to ``b`` through the grid points ``saves``, saving each one (time-major)."""
     t = a
     for k in saves:
         if grid[k] > t:
             y = step(system, t, y, grid[k] - t, params)
             t = grid[k]
-        out[:, k] = system.observe(t, y, params)
+        out[k] = system.observe(t, y, params)
     if b > t:
         y = step(system, t, y, b - t, params)
     return y
@@ -201,5 +212,5 @@ def _adaptive(system, params, method, a, b, grid, saves, y, out, rtol, atol) -> 
         raise SimulationError(f"{method} failed between months {a:g} and {b:g}: {sol.message}")
     states = sol.y.T.reshape(len(sol.t), *shape)
     for k in saves:
-        out[:, k] = system.observe(grid[k], states[np.searchsorted(sol.t, grid[k])], params)
+        out[k] = system.observe(grid[k], states[np.searchsorted(sol.t, grid[k])], params)
     return states[-1]
