@@ -87,7 +87,7 @@ def integrate(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     workers: int | None = None,
-    block: int = 1024,
+    block: int = 512,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate and return ``(times, values)``, values shaped ``(batch, time, variable)``.
 
