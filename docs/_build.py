@@ -24,40 +24,74 @@ os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal: fix it for
 # One worked example per command: (what it shows, the command line). Tests run each one.
 EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "run": [
-        ("Run the paper's model for 36 months and write the trajectories and two plots:",
-         "gmsim run --out results"),
-        ("Run a scenario of the library with an adaptive method, for 48 months:",
-         "gmsim run --scenario attention-shift --method rk45 --stop 48 --out results-shift"),
+        (
+            "Run the paper's model for 36 months and write the trajectories and two plots:",
+            "gmsim run --out results",
+        ),
+        (
+            "Run a scenario of the library with an adaptive method, for 48 months:",
+            "gmsim run --scenario attention-shift --method rk45 --stop 48 --out results-shift",
+        ),
     ],
-    "validate": [("List every problem of a model file (exit 0 when there is none):",
-                  "gmsim validate models/gov_microblog.toml")],
+    "validate": [
+        (
+            "List every problem of a model file (exit 0 when there is none):",
+            "gmsim validate models/gov_microblog.toml",
+        )
+    ],
     "show": [("The factors by group and the links of the default model:", "gmsim show")],
     "scenarios": [
         ("The scenario library with descriptions:", "gmsim scenarios"),
         ("One scenario's interventions in words:", "gmsim scenarios rotation-3m"),
     ],
-    "compare": [("Rotation policies side by side against the baseline:",
-                 "gmsim compare --scenario full-time-posts --scenario rotation-6m "
-                 "--scenario rotation-3m --out compare-rotation")],
+    "compare": [
+        (
+            "Rotation policies side by side against the baseline:",
+            "gmsim compare --scenario full-time-posts --scenario rotation-6m "
+            "--scenario rotation-3m --out compare-rotation",
+        )
+    ],
     "loops": [
         ("Every feedback loop of the default model, shortest first:", "gmsim loops --out loops"),
-        ("Which loops drive the outcome after superiors' attention shifts, against the baseline:",
-         "gmsim loops --scenario attention-shift --dominance --out loops-shift"),
+        (
+            "Which loops drive the outcome after superiors' attention shifts, against the baseline:",
+            "gmsim loops --scenario attention-shift --dominance --out loops-shift",
+        ),
     ],
-    "diagram": [("The causal loop diagram with loop R1 highlighted:",
-                 "gmsim diagram --loop R1 --out diagram.svg")],
-    "uncertainty": [("How sure is the effect of a training programme, with every weight uncertain "
-                     "by ±20 %? Bands, and how often it beats the baseline:",
-                     "gmsim uncertainty --spec models/uncertainty/every_weight_20.toml "
-                     "--scenario training-program --runs 200 --out bands")],
-    "sensitivity": [("Which weights decide what full-time posts achieve? Morris screening (the "
-                     "baseline is at rest, so sensitivity is asked of a scenario):",
-                     "gmsim sensitivity --spec models/uncertainty/every_weight_20.toml "
-                     "--scenario full-time-posts --method morris --samples 8 --out morris")],
-    "export": [("The default model as XMILE for Stella or Vensim:",
-                "gmsim export --to xmile --out gov_microblog.xmile")],
-    "report": [("One HTML file for readers who do not code:",
-                "gmsim report --scenario attention-shift --scenario full-time-posts --out report.html")],
+    "diagram": [
+        (
+            "The causal loop diagram with loop R1 highlighted:",
+            "gmsim diagram --loop R1 --out diagram.svg",
+        )
+    ],
+    "uncertainty": [
+        (
+            "How sure is the effect of a training programme, with every weight uncertain "
+            "by ±20 %? Bands, and how often it beats the baseline:",
+            "gmsim uncertainty --spec models/uncertainty/every_weight_20.toml "
+            "--scenario training-program --runs 200 --out bands",
+        )
+    ],
+    "sensitivity": [
+        (
+            "Which weights decide what full-time posts achieve? Morris screening (the "
+            "baseline is at rest, so sensitivity is asked of a scenario):",
+            "gmsim sensitivity --spec models/uncertainty/every_weight_20.toml "
+            "--scenario full-time-posts --method morris --samples 8 --out morris",
+        )
+    ],
+    "export": [
+        (
+            "The default model as XMILE for Stella or Vensim:",
+            "gmsim export --to xmile --out gov_microblog.xmile",
+        )
+    ],
+    "report": [
+        (
+            "One HTML file for readers who do not code:",
+            "gmsim report --scenario attention-shift --scenario full-time-posts --out report.html",
+        )
+    ],
 }
 
 
@@ -121,8 +155,10 @@ def api_page() -> str:
         if inspect.isclass(obj):
             out += [f"## `gmsim.{name}` (class, `{module}`)", "", _summary(obj), ""]
             methods = [
-                (m, f) for m, f in inspect.getmembers(obj)
-                if not m.startswith("_") and (inspect.isfunction(f) or isinstance(f, property))
+                (m, f)
+                for m, f in inspect.getmembers(obj)
+                if not m.startswith("_")
+                and (inspect.isfunction(f) or isinstance(f, property))
                 and m in obj.__dict__
             ]
             for m, f in methods:
@@ -176,7 +212,13 @@ def rst_to_markdown(doc: str) -> str:
                 i += 1
             while block and not block[-1].strip():
                 block.pop()
-            out += ["", "```toml" if "=" in "".join(block) and "[" in "".join(block) else "```", *block, "```", ""]
+            out += [
+                "",
+                "```toml" if "=" in "".join(block) and "[" in "".join(block) else "```",
+                *block,
+                "```",
+                "",
+            ]
             continue
         out.append(line.replace("``", "`"))
         i += 1

@@ -207,4 +207,3 @@ def plot_comparison(
     fig.suptitle(f"{frame.attrs.get('model', '')} - scenarios compared", fontsize=11)
     fig.tight_layout()
     return fig
-

@@ -416,4 +416,3 @@ def _table(problem: dict, si: Mapping[str, Any], keys: Sequence[str]) -> pd.Data
     return pd.DataFrame(
         {"parameter": problem["names"], **{k: np.asarray(si[k], dtype=float) for k in keys}}
     )
-

@@ -247,11 +247,15 @@ def check_structure(data: dict[str, Any]) -> list[Problem]:
             kind = table.get("kind", "endogenous")
             for name in REQUIRED_BY_KIND.get(kind, ()):
                 if name not in table:
-                    problems.append(Problem((*key, name), f"missing required key for {_article(kind)} {kind} factor"))
+                    problems.append(
+                        Problem((*key, name), f"missing required key for {_article(kind)} {kind} factor")
+                    )
             for name in NOT_FOR_KIND.get(kind, ()):
                 if name in table:
                     problems.append(
-                        Problem((*key, name), f"has no meaning for {_article(kind)} {kind} factor; remove it")
+                        Problem(
+                            (*key, name), f"has no meaning for {_article(kind)} {kind} factor; remove it"
+                        )
                     )
             if isinstance(table.get("of"), dict):
                 for part, w in table["of"].items():

@@ -148,7 +148,8 @@ def test_the_wheel_carries_every_module_and_every_library_file(tmp_path):
     root = Path(__file__).resolve().parents[1]
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("gmsim-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -172,7 +173,9 @@ def test_the_readme_factor_table_matches_the_model(model):
     for f in model.factors:
         row = rows[f.id]
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert cells[2] == f.group.replace("_", " ") and cells[3] == f.kind and cells[6] == f.source, f.id
+        assert cells[2] == f.group.replace("_", " ") and cells[3] == f.kind and cells[6] == f.source, (
+            f.id
+        )
         if f.kind != "composite":
             assert float(cells[4]) == f.initial, f.id
         if f.kind == "endogenous":

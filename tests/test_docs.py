@@ -38,7 +38,9 @@ EXAMPLES = [(name, line) for name, items in BUILD.EXAMPLES.items() for _, line i
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("command", "line"), EXAMPLES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(EXAMPLES)])
+@pytest.mark.parametrize(
+    ("command", "line"), EXAMPLES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(EXAMPLES)]
+)
 def test_every_example_of_the_cli_reference_runs(tmp_path, monkeypatch, command, line):
     shutil.copytree(ROOT / "models", tmp_path / "models")
     monkeypatch.chdir(tmp_path)
