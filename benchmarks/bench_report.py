@@ -17,7 +17,7 @@ from pathlib import Path
 from bench_engine import median_time  # this folder is on the path when a script runs
 
 import gmsim
-from gmsim.compare import plot_comparison
+from gmsim.comparison import plot_comparison
 from gmsim.htmldoc import figure
 from gmsim.report import DEFAULT_SCENARIOS, write_report
 from gmsim.report_loops import analyse_loops
