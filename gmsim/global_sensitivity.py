@@ -176,6 +176,27 @@ def sobol_sizes(n: int) -> tuple[int, int]:
     return low, 2 * low
 
 
+def _check_extremes(method: str, space, inputs: np.ndarray) -> None:
+    """Refuse, before any run, a range the design can take to infinity.
+
+    Morris's grid can reach both ends of every range whatever the seed, so for it
+    the ends of the unit interval are checked (checking only the points one
+    random design happened to visit let an unbounded range through by chance);
+    for Sobol, the design's own points.
+    """
+    if method == "morris":
+        points = space.transform(np.vstack([np.zeros(len(space.names)), np.ones(len(space.names))]))
+    else:
+        points = inputs
+    finite = np.isfinite(points).all(axis=0)
+    if not finite.all():
+        name = space.names[int(np.argmin(finite))]
+        raise SensitivityError(
+            f"{method}'s design reaches the ends of every range, and '{name}' has no end on one "
+            "side (a normal distribution truncated only by its valid range); give it `low` and `high`"
+        )
+
+
 def _check_samples(method: str, samples: int, dims: int, second_order: bool, levels: int) -> int:
     if method == "sobol":
         if samples < 4 or samples & (samples - 1):
@@ -276,12 +297,7 @@ def sensitivity(
     }
     unit = _design(method, problem, samples, second_order=second_order, levels=levels, seed=seed)
     inputs = space.transform(unit)
-    unbounded = [n for n, ok in zip(space.names, np.isfinite(inputs).all(axis=0), strict=True) if not ok]
-    if unbounded:
-        raise SensitivityError(
-            f"{method}'s design reaches the ends of every range, and '{unbounded[0]}' has no end on one "
-            "side (a normal distribution truncated only by its valid range); give it `low` and `high`"
-        )
+    _check_extremes(method, space, inputs)
     job = Job(
         systems=((scenario_name, system),),
         recipes=setup.recipes[-1:],

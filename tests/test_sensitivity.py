@@ -116,8 +116,12 @@ def test_sobol_sample_count_must_be_a_power_of_two_and_says_which():
         sensitivity(Linear([1, 2]), LEVELS, method="sobel", metrics="y")
 
 
-def test_morris_needs_every_range_to_end():
-    spec = UncertaintySpec((Uncertain(Distribution("normal", relative_sd=0.2), parameters=("tau:y",)),))
+@pytest.mark.parametrize("seed", range(8))
+def test_morris_needs_every_range_to_end(seed):
+    """Refused before any run, whatever the seed: the design may or may not visit an end."""
+    spec = UncertaintySpec(
+        (Uncertain(Distribution("normal", relative_sd=0.2), parameters=("tau:y",)),), seed=seed
+    )
     with pytest.raises(
         SensitivityError, match=r"'tau:y' has no end on one side .* give it `low` and `high`"
     ):
