@@ -19,6 +19,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent))  # document the checkout this file lives in, not another install
 os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal: fix it for reproducible pages
 
 # One worked example per command: (what it shows, the command line). Tests run each one.

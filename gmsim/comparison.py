@@ -107,7 +107,12 @@ def compare(
             "value": np.concatenate([r.values[0][:, columns].T.ravel() for r in results]),
         }
     )
-    frame.attrs.update(model=results[0].model, baseline=chosen[0].name if baseline is not None else None)
+    frame.attrs.update(
+        model=results[0].model,
+        baseline=chosen[0].name if baseline is not None else None,
+        time_unit=results[0].time_unit,
+        value_label=results[0].value_label,
+    )
     return frame
 
 
@@ -159,14 +164,14 @@ def end_of_horizon(
     return table
 
 
-def format_end_table(table: pd.DataFrame, *, time: float | None = None) -> str:
+def format_end_table(table: pd.DataFrame, *, time: float | None = None, time_unit: str = "month") -> str:
     """:func:`end_of_horizon` as text: a row per scenario, ``level (difference)`` per variable."""
     cells = table.assign(
         cell=[f"{v:.3f} ({d:+.3f})" for v, d in zip(table["value"], table["difference"], strict=True)]
     )
     wide = cells.pivot(index="scenario", columns="variable", values="cell")
     wide = wide.loc[list(dict.fromkeys(table["scenario"])), list(dict.fromkeys(table["variable"]))]
-    head = "Levels at the end of the run" + (f" (month {time:g})" if time is not None else "")
+    head = "Levels at the end of the run" + (f" ({time_unit} {time:g})" if time is not None else "")
     return f"{head}, and (difference from the baseline):\n{wide.to_string()}"
 
 
@@ -196,10 +201,10 @@ def plot_comparison(
             style = {"color": "black", "linestyle": "--", "linewidth": 1.8} if name == baseline else {}
             ax.plot(run["time"], run["value"], label=name, **style)
         ax.set_title(variable.replace("_", " ").capitalize(), fontsize=10)
-        ax.set_ylabel("level (0-1)")
+        ax.set_ylabel(frame.attrs.get("value_label", "level (0-1)"))
         ax.grid(alpha=0.3)
     for ax in axes[-1]:
-        ax.set_xlabel("month")
+        ax.set_xlabel(frame.attrs.get("time_unit", "month"))
     for ax in list(axes.flat)[len(variables) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()

@@ -63,6 +63,8 @@ class FactorSystem(System):
         self.interventions = iv
         self.name = model.name
         self.simulation = model.simulation
+        self.time_unit = model.time_unit or "month"
+        self.value_label = "level (0-1)"
         self.steepness = float(model.dynamics.steepness)
         self.equilibrium = bool(model.dynamics.equilibrium)
 

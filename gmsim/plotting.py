@@ -77,8 +77,8 @@ def plot_variables(
             ax.fill_between(result.time, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
         else:
             ax.plot(result.time, series[0], label=label, **style)
-    ax.set_xlabel("month")
-    ax.set_ylabel("level (0-1)")
+    ax.set_xlabel(result.time_unit)
+    ax.set_ylabel(result.value_label)
     ax.set_title(title or f"{result.model} - {result.scenario}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")

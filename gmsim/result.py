@@ -29,6 +29,8 @@ class Result:
         ``True`` when the run was asked for as a batch (even of one).
     model, scenario, method : str
         Provenance of the run.
+    time_unit, value_label : str
+        What time is counted in (``"month"``) and what the values are, for labels.
     groups, labels : mapping
         Each variable's group (for plots) and readable label.
     batch : DataFrame or None
@@ -53,6 +55,22 @@ class Result:
     groups: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     batch: pd.DataFrame | None = None
+    time_unit: str = "month"
+    value_label: str = "level (0-1)"
+
+    @property
+    def time_label(self) -> str:
+        """The time axis in words: ``months 0-36``, ``days 0-100``.
+
+        Examples
+        --------
+        >>> import gmsim
+        >>> gmsim.simulate(stop=12).time_label
+        'months 0-12'
+        """
+        unit = self.time_unit or "time"
+        plural = unit if unit.lower() in ("time", "") or unit.endswith("s") else unit + "s"
+        return f"{plural} {self.time[0]:g}-{self.time[-1]:g}"
 
     @property
     def runs(self) -> int:

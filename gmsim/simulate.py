@@ -143,6 +143,8 @@ def simulate(
         groups=dict(system.groups),
         labels=dict(system.labels),
         batch=frame,
+        time_unit=system.time_unit,
+        value_label=system.value_label,
     )
 
 

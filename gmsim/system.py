@@ -151,6 +151,8 @@ class System(ABC):
     labels: Mapping[str, str]
     graph: nx.DiGraph
     bounds: tuple[float, float] | None = None
+    time_unit: str = "time"  # what the model's time is counted in, for labels
+    value_label: str = "value"  # what its variables' numbers are, for labels
 
     # -- what subclasses provide ----------------------------------------------------
     @abstractmethod

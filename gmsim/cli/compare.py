@@ -51,6 +51,10 @@ def main(args: argparse.Namespace) -> int:
         table.to_csv(stage / "end_of_horizon.csv", index=False)
         fig.savefig(stage / "comparison.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
-    print(format_end_table(table, time=float(frame["time"].max())))
+    print(
+        format_end_table(
+            table, time=float(frame["time"].max()), time_unit=frame.attrs.get("time_unit", "month")
+        )
+    )
     print(f"wrote {args.out}/comparison.csv, comparison.png, end_of_horizon.csv")
     return 0

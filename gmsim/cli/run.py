@@ -54,8 +54,7 @@ def summary(result: Result) -> str:
     """A few lines: what ran, the headline variables at start and end, the biggest movers."""
     first, last = result.values[0, 0], result.values[0, -1]
     lines = [
-        f"{result.model} | scenario: {result.scenario} | months {result.time[0]:g}-{result.time[-1]:g}"
-        f" | {result.method}",
+        f"{result.model} | scenario: {result.scenario} | {result.time_label} | {result.method}",
         f"  {'variable':<28}{'start':>8}{'end':>8}{'change':>9}",
     ]
     for v in headline_variables(result):

@@ -107,7 +107,9 @@ class XmileModel:
         """
         from gmsim.xmile.system import XmileSystem
 
-        return XmileSystem(self, interventions)
+        system = XmileSystem(self, interventions)
+        system.time_unit = self.time_unit or "time"
+        return system
 
     def graph(self) -> nx.DiGraph:
         """The causal graph of the reported variables (edges carry ``sign`` and ``kind``)."""
