@@ -73,9 +73,11 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -312,8 +314,9 @@ class Scenario:
             times outside ``model.simulation``'s horizon, a composite as target.
         """
         sim = model.simulation
-        _raise(check_against(self, model, sim.start, sim.stop))
-        return _compile(self, model, sim.start, sim.stop)
+        scenario = self if isinstance(model, Model) else _in_system_spelling(self, model)
+        _raise(check_against(scenario, model, sim.start, sim.stop))
+        return _compile(scenario, model, sim.start, sim.stop)
 
     def describe(self) -> list[str]:
         """Each intervention and change, one line each in words."""
@@ -649,6 +652,28 @@ def _check_on_factors(scenario: Scenario, model: Model, start: float, stop: floa
 
 def _listed(x: Any) -> str:
     return repr(list(x)) if isinstance(x, tuple) else repr(x)
+
+
+_SEPARATORS = re.compile(r"[\s_]+")
+
+
+def _same_name(name: str) -> str:
+    """XMILE's identity of a name: case-insensitive, runs of spaces and ``_`` alike."""
+    return _SEPARATORS.sub("_", name).strip("_").casefold()
+
+
+def _in_system_spelling(scenario: Scenario, model: Any) -> Scenario:
+    """Targets written as ``Stock A`` or ``stock_a`` name the system's ``Stock_A``: XMILE names
+    are case-insensitive and read spaces as underscores, so a scenario may spell them either way."""
+    system = model.compile()
+    spelling = {_same_name(n): n for n in (*system.variable_names, *system.state_names)}
+
+    def own(name: str) -> str:
+        return spelling.get(_same_name(name), name)
+
+    actions = tuple(dataclasses.replace(a, target=own(a.target)) for a in scenario.actions)
+    factors = tuple(dataclasses.replace(c, factor=own(c.factor)) for c in scenario.factors)
+    return dataclasses.replace(scenario, actions=actions, factors=factors)
 
 
 def _check_on_system(scenario: Scenario, model: Any, start: float, stop: float) -> list[str]:
