@@ -20,7 +20,6 @@ Above :data:`SPARSE_ABOVE` states the matrices are scipy sparse.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -354,8 +353,3 @@ def compile_model(model: Model, interventions: Interventions | None = None) -> F
     True
     """
     return FactorSystem(model, interventions)
-
-
-def logistic_rest_bias(x0: float, steepness: float = 1.0) -> float:
-    """The input u at which σ(λu) = x0 (used in tests and docs)."""
-    return math.log(x0 / (1 - x0)) / steepness

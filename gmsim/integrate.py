@@ -147,9 +147,10 @@ def _integrate_block(system, params, grid, method, rtol, atol, out) -> None:
     """
     start, stop = grid[0], grid[-1]
     saved = np.empty((len(grid), params.batch, out.shape[2]))
-    breaks = [b for b in system.breakpoints(params) if start < b < stop]
+    all_breaks = system.breakpoints(params)
+    breaks = [b for b in all_breaks if start < b < stop]
     y = system.initial_state(params)
-    if start in system.breakpoints(params):
+    if start in all_breaks:
         y = system.jump(start, y, params)
     edges = [start, *breaks, stop]
     k = 0  # next grid point to save

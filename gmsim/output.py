@@ -19,14 +19,27 @@ def check_writable(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputError(f"{path}: exists and is not a folder; choose another --out")
-    parent = path if path.exists() else path.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"{path}: cannot write into {parent} (permission denied); choose another --out"
-        )
+    _probe_nearest_folder(path)
     return path
+
+
+def _probe_nearest_folder(path: Path) -> None:
+    """Write and remove a temporary file in the nearest folder of ``path`` that exists.
+
+    A real write, not a permission check: it also finds read-only file systems,
+    and it tells a file where a folder should be from a folder that is locked.
+    """
+    above = path if path.is_dir() else next((p for p in path.parents if p.exists()), Path("."))
+    if not above.is_dir():
+        raise OutputError(f"{path}: {above} is a file, not a folder; choose another --out")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=above)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: cannot write into {above} ({str(exc.strerror).lower()}); choose another --out"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -72,17 +85,7 @@ def check_file_target(path: str | os.PathLike, *, example: str = "output.csv") -
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name such as {path / example}")
-    above = next((p for p in path.parents if p.exists()), Path("."))
-    if not above.is_dir():
-        raise OutputError(f"{path}: {above} is a file, not a folder; choose another --out")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=above)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise OutputError(
-            f"{path}: cannot write into {above} ({exc.strerror}); choose another --out"
-        ) from None
+    _probe_nearest_folder(path)
     return path
 
 

@@ -153,7 +153,8 @@ def check_values(time: np.ndarray, values: np.ndarray, variables: Sequence[str])
     bad = ~np.isfinite(values)
     if not bad.any():
         return
-    run, k, v = np.argwhere(bad)[np.argmin(np.argwhere(bad)[:, 1])]
+    where_bad = np.argwhere(bad)
+    run, k, v = where_bad[np.argmin(where_bad[:, 1])]
     where = f" in run {run}" if values.shape[0] > 1 else ""
     raise SimulationError(
         f"'{variables[v]}' became {values[run, k, v]} at month {time[k]:g}{where}; "

@@ -180,13 +180,17 @@ class System(ABC):
         return np.array([])
 
     # -- generic services -------------------------------------------------------------
-    def state_index(self, name: str) -> int:
+    def _positions(self) -> dict[str, int]:
+        """State name -> column, built once per system."""
         positions = self.__dict__.get("_state_positions")
         if positions is None or len(positions) != len(self.state_names):
             positions = {n: i for i, n in enumerate(self.state_names)}
             self.__dict__["_state_positions"] = positions
+        return positions
+
+    def state_index(self, name: str) -> int:
         try:
-            return positions[name]
+            return self._positions()[name]
         except KeyError:
             raise SimulationError(
                 f"'{name}' is not a state of model '{self.name}'{did_you_mean(name, self.state_names)}"
@@ -204,12 +208,13 @@ class System(ABC):
         """Apply what happens exactly at ``t``: forcings that end release their state at
         the path's value just before ``t``, forcings that start set it, then events."""
         y = y.copy()
+        positions = self._positions()
         for f in params.forcings:
-            if f.variable in self.state_names and f.end == t:
-                y[:, self.state_index(f.variable)] = Within(f.path, t).value(t)
+            if f.variable in positions and f.end == t:
+                y[:, positions[f.variable]] = Within(f.path, t).value(t)
         for f in params.forcings:
-            if f.variable in self.state_names and f.start == t:
-                y[:, self.state_index(f.variable)] = f.path.value(t)
+            if f.variable in positions and f.start == t:
+                y[:, positions[f.variable]] = f.path.value(t)
         for e in params.events:
             if e.time == t:
                 i = self.state_index(e.variable)
@@ -232,8 +237,9 @@ class System(ABC):
 
     def held(self, t: float, params: Params) -> list[tuple[int, object]]:
         """(state index, value) of states held by a forcing at ``t``."""
+        positions = self._positions()
         return [
-            (self.state_index(f.variable), f.path.value(t))
+            (positions[f.variable], f.path.value(t))
             for f in params.forcings
-            if f.variable in self.state_names and f.active(t)
+            if f.variable in positions and f.active(t)
         ]

@@ -77,6 +77,7 @@ def test_run_to_an_unwritable_place_exits_2(tmp_path, capsys):
     assert main(["run", "--stop", "1", "--out", str(blocker)]) == 2
     assert "exists and is not a folder" in capsys.readouterr().err
     assert main(["run", "--stop", "1", "--out", str(blocker / "sub")]) == 2
+    assert "a-file is a file, not a folder" in capsys.readouterr().err
     assert blocker.read_text() == "x"
 
 
