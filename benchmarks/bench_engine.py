@@ -19,7 +19,7 @@ import numpy as np
 
 import gmsim
 from gmsim import Dynamics, Factor, Link, Model, Simulation
-from gmsim.integrate import integrate
+from gmsim.core.integrate import integrate
 
 
 def median_time(fn, repeat: int) -> float:

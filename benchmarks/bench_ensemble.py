@@ -32,9 +32,9 @@ METRICS = ["effectiveness", "mean(effectiveness)"]
 def one(case: dict) -> dict:
     """Run one case here and return its wall time and this process's peak memory (MB)."""
     import gmsim
-    from gmsim.executors import get_executor
-    from gmsim.runner import CHUNK_SIZE
-    from gmsim.spec import UncertaintySpec
+    from gmsim.uncertainty.executors import get_executor
+    from gmsim.uncertainty.runner import CHUNK_SIZE
+    from gmsim.uncertainty.spec import UncertaintySpec
 
     spec = UncertaintySpec.every_weight(0.2, seed=2012)
     options = {"runs": case["runs"], "metrics": METRICS, "progress": False}

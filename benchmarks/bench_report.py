@@ -17,10 +17,10 @@ from pathlib import Path
 from bench_engine import median_time  # this folder is on the path when a script runs
 
 import gmsim
-from gmsim.comparison import plot_comparison
-from gmsim.htmldoc import figure
+from gmsim.analysis.comparison import plot_comparison
 from gmsim.report import DEFAULT_SCENARIOS, write_report
-from gmsim.report_loops import analyse_loops
+from gmsim.report.html import figure
+from gmsim.report.loops import analyse_loops
 from gmsim.scenario import load_scenario
 
 

@@ -19,8 +19,8 @@ import statistics
 import time
 
 import gmsim
-from gmsim.global_sensitivity import _analyse
-from gmsim.spec import UncertaintySpec
+from gmsim.uncertainty.sensitivity import _analyse
+from gmsim.uncertainty.spec import UncertaintySpec
 
 SPEC = UncertaintySpec.every_weight(0.2, seed=2012)
 OPTIONS = {"scenario": "training-program", "metrics": ["effectiveness"], "progress": False}

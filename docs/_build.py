@@ -251,9 +251,9 @@ def scenarios_page() -> str:
 def uncertainty_page() -> str:
     from importlib import resources
 
-    import gmsim.ensemble as ensemble
-    import gmsim.global_sensitivity as sensitivity
-    import gmsim.spec as spec
+    import gmsim.uncertainty.montecarlo as ensemble
+    import gmsim.uncertainty.sensitivity as sensitivity
+    import gmsim.uncertainty.spec as spec
 
     out = [
         "# Uncertainty and sensitivity reference",

@@ -16,13 +16,13 @@ Examples
 """
 
 from gmsim import _source_layout  # noqa: F401  (first: makes gmsim.models findable)
+from gmsim.core.result import Result
+from gmsim.core.system import Event, Forcing, Interventions, System
 from gmsim.errors import GmsimError, ModelError, OutputError, ScenarioError, SimulationError
-from gmsim.factor_system import FactorSystem, compile_model
-from gmsim.model import Dynamics, Factor, Link, Model, Simulation
-from gmsim.modelfile import default_model_path, load_model
-from gmsim.result import Result
-from gmsim.simulate import simulate
-from gmsim.system import Event, Forcing, Interventions, System
+from gmsim.factor.file import default_model_path, load_model
+from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
+from gmsim.factor.system import FactorSystem, compile_model
+from gmsim.simulation.simulate import simulate
 
 __version__ = "0.1.0"
 
@@ -33,19 +33,19 @@ _LAZY = {
     "combine": "gmsim.scenario",
     "load_scenario": "gmsim.scenario",
     "list_scenarios": "gmsim.scenario",
-    "compare": "gmsim.comparison",
-    "Loop": "gmsim.loops",
-    "find_loops": "gmsim.loops",
-    "loop_dominance": "gmsim.dominance",
-    "dominance_shift": "gmsim.dominance",
-    "plot_diagram": "gmsim.diagram",
-    "UncertaintySpec": "gmsim.spec",
-    "load_spec": "gmsim.spec",
-    "monte_carlo": "gmsim.ensemble",
-    "sensitivity": "gmsim.global_sensitivity",
+    "compare": "gmsim.analysis.comparison",
+    "Loop": "gmsim.analysis.loops",
+    "find_loops": "gmsim.analysis.loops",
+    "loop_dominance": "gmsim.analysis.dominance",
+    "dominance_shift": "gmsim.analysis.dominance",
+    "plot_diagram": "gmsim.plot.diagram",
+    "UncertaintySpec": "gmsim.uncertainty.spec",
+    "load_spec": "gmsim.uncertainty.spec",
+    "monte_carlo": "gmsim.uncertainty.montecarlo",
+    "sensitivity": "gmsim.uncertainty.sensitivity",
     "load_xmile": "gmsim.xmile",
-    "export_xmile": "gmsim.export",
-    "write_report": "gmsim.report",
+    "export_xmile": "gmsim.xmile.writer",
+    "write_report": "gmsim.report.document",
 }
 
 

@@ -32,7 +32,7 @@ class ModelError(GmsimError):
     problems : list of str
         One message per problem found; ``str(error)`` joins them by newlines.
     found : list, optional
-        The same problems as :class:`~gmsim.model.Problem` objects (key paths),
+        The same problems as :class:`~gmsim.factor.model.Problem` objects (key paths),
         so that a file loader can point at their lines.
     """
 

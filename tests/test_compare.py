@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import gmsim
+from gmsim.analysis.comparison import end_of_horizon, format_end_table, plot_comparison
 from gmsim.cli import main as cli
-from gmsim.comparison import end_of_horizon, format_end_table, plot_comparison
 from gmsim.errors import GmsimError, ScenarioError
 from gmsim.scenario import Intervention, Scenario
 
@@ -62,7 +62,7 @@ def test_compare_refuses_bad_requests_before_running_any():
 def test_end_of_horizon_differences_are_from_the_baseline(frame):
     table = end_of_horizon(frame)
     assert list(table.columns) == ["scenario", "variable", "value", "baseline", "difference"]
-    assert list(dict.fromkeys(table["variable"])) == list(gmsim.plotting.OUTCOMES)
+    assert list(dict.fromkeys(table["variable"])) == list(gmsim.plot.results.OUTCOMES)
     ends = {s: gmsim.simulate(MODEL, scenario=s, stop=24).final() for s in ["baseline", *CHOSEN]}
     for row in table.itertuples():
         assert row.value == ends[row.scenario][row.variable]
@@ -160,7 +160,7 @@ def test_gmsim_compare_bad_input_writes_nothing(tmp_path, capsys, args, message)
 
 
 def test_gmsim_compare_stays_the_function_after_its_module_is_imported():
-    import gmsim.comparison  # importing a submodule binds its name on the package
+    import gmsim.analysis.comparison  # importing a submodule binds its name on the package
 
     assert callable(gmsim.compare) and gmsim.compare.__name__ == "compare"
-    assert gmsim.compare is gmsim.comparison.compare
+    assert gmsim.compare is gmsim.analysis.comparison.compare

@@ -13,8 +13,10 @@ import pytest
 from matplotlib.patches import FancyArrowPatch
 
 import gmsim
+from gmsim.analysis.loops import LoopError, find_loops
 from gmsim.cli import main
-from gmsim.diagram import (
+from gmsim.errors import OutputError
+from gmsim.plot.diagram import (
     BANDS,
     NEGATIVE,
     POSITIVE,
@@ -24,8 +26,6 @@ from gmsim.diagram import (
     to_dot,
     to_graphml,
 )
-from gmsim.errors import OutputError
-from gmsim.loops import LoopError, find_loops
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 
@@ -190,5 +190,5 @@ def test_cli_draws_and_exports(tmp_path, capsys):
 
 
 def test_the_docstring_examples_run():
-    result = doctest.testmod(importlib.import_module("gmsim.diagram"))
+    result = doctest.testmod(importlib.import_module("gmsim.plot.diagram"))
     assert result.attempted > 0 and result.failed == 0

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 import gmsim
+from gmsim.analysis.dominance import AT_REST, dominance_shift, loop_dominance
+from gmsim.analysis.loops import LoopError, find_loops
 from gmsim.cli import main
-from gmsim.dominance import AT_REST, dominance_shift, loop_dominance
+from gmsim.core.paths import Constant
+from gmsim.core.system import Event, Forcing, Interventions, Params, System
 from gmsim.errors import GmsimError, SimulationError
-from gmsim.loops import LoopError, find_loops
-from gmsim.model import Dynamics, Factor, Link, Model, Simulation
-from gmsim.paths import Constant
-from gmsim.system import Event, Forcing, Interventions, Params, System
+from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 
 
 # -- a one-stock logistic model with births (R) and deaths (B) ---------------------------------------
@@ -433,14 +433,14 @@ def test_cli_dominance_at_rest_says_why(tmp_path, capsys):
 
 
 def test_the_docstring_examples_run():
-    result = doctest.testmod(importlib.import_module("gmsim.dominance"))
+    result = doctest.testmod(importlib.import_module("gmsim.analysis.dominance"))
     assert result.attempted > 0 and result.failed == 0
 
 
 def test_exact_accelerations_match_the_numerical_derivative_of_the_rates_under_a_ramp():
-    from gmsim.dominance import _edge_logscores, _factor_scoring, _StateView
-    from gmsim.integrate import integrate
-    from gmsim.paths import Ramp
+    from gmsim.analysis.dominance import _edge_logscores, _factor_scoring, _StateView
+    from gmsim.core.integrate import integrate
+    from gmsim.core.paths import Ramp
 
     ramp = Interventions(
         forcings=(Forcing("policy_support", Ramp(start=1, end=10, value=0.9, base=0.6)),)

@@ -13,11 +13,11 @@ from scipy.stats import gamma
 
 import gmsim
 from gmsim import Dynamics, Event, Factor, Forcing, Interventions, Link, Model, Simulation
+from gmsim.core.integrate import integrate, time_grid
+from gmsim.core.paths import Constant, Step
+from gmsim.core.system import Params, System
 from gmsim.errors import ModelError, SimulationError
-from gmsim.factor_system import FactorSystem
-from gmsim.integrate import integrate, time_grid
-from gmsim.paths import Constant, Step
-from gmsim.system import Params, System
+from gmsim.factor.system import FactorSystem
 
 LAMBDA, BIAS, X0, TAU = 2.0, 0.7, 0.1, 3.0
 
@@ -229,7 +229,7 @@ def test_sparse_and_dense_paths_agree(monkeypatch):
     batch = {f"weight:f{a}->f{b}": rng.uniform(-0.5, 0.5, 4) for a, b in sorted(pairs)[:5]}
     dense_shared = gmsim.simulate(model, stop=10)
     dense_batch = gmsim.simulate(model, stop=10, batch=batch)
-    monkeypatch.setattr("gmsim.factor_system.SPARSE_ABOVE", 10)
+    monkeypatch.setattr("gmsim.factor.system.SPARSE_ABOVE", 10)
     assert FactorSystem(model)._sparse
     np.testing.assert_allclose(gmsim.simulate(model, stop=10).values, dense_shared.values, atol=1e-12)
     np.testing.assert_allclose(

@@ -17,11 +17,11 @@ from uncertainty_systems import Decay
 
 import gmsim
 from gmsim.cli import main
-from gmsim.ensemble import monte_carlo
 from gmsim.errors import GmsimError, SimulationError
-from gmsim.metric import Metric, MetricError, parse_metrics
-from gmsim.spec import Distribution, SpecError, Uncertain, UncertaintySpec
-from gmsim.streaming import Edges, StreamedStats, summarize
+from gmsim.uncertainty.metric import Metric, MetricError, parse_metrics
+from gmsim.uncertainty.montecarlo import monte_carlo
+from gmsim.uncertainty.spec import Distribution, SpecError, Uncertain, UncertaintySpec
+from gmsim.uncertainty.streaming import Edges, StreamedStats, summarize
 
 A, B = 0.5, 1.5  # rate of the decay system, uniform on [A, B]
 RATE = UncertaintySpec(
@@ -377,17 +377,17 @@ def test_cli_bad_spec_exits_2_naming_the_file_and_line(tmp_path, capsys):
 
 # -- the examples in the docstrings ---------------------------------------------------------------------------
 MODULES = [
-    "gmsim.spec",
-    "gmsim.sampling",
-    "gmsim.scenario_uncertainty",
-    "gmsim.metric",
-    "gmsim.streaming",
-    "gmsim.runner",
-    "gmsim.ensemble",
-    "gmsim.executors",
-    "gmsim.global_sensitivity",
-    "gmsim.manifest",
-    "gmsim.uncertainty_plots",
+    "gmsim.uncertainty.spec",
+    "gmsim.uncertainty.sampling",
+    "gmsim.scenario.uncertain",
+    "gmsim.uncertainty.metric",
+    "gmsim.uncertainty.streaming",
+    "gmsim.uncertainty.runner",
+    "gmsim.uncertainty.montecarlo",
+    "gmsim.uncertainty.executors",
+    "gmsim.uncertainty.sensitivity",
+    "gmsim.files.manifest",
+    "gmsim.plot.uncertainty",
 ]
 
 

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from gmsim.cli import main
-from gmsim.ensemble import monte_carlo
-from gmsim.executors import (
+from gmsim.uncertainty.executors import (
     DaskExecutor,
     ExecutorError,
     InProcess,
@@ -18,8 +17,9 @@ from gmsim.executors import (
     get_executor,
     progress_bar,
 )
-from gmsim.global_sensitivity import sensitivity
-from gmsim.spec import UncertaintySpec
+from gmsim.uncertainty.montecarlo import monte_carlo
+from gmsim.uncertainty.sensitivity import sensitivity
+from gmsim.uncertainty.spec import UncertaintySpec
 
 SPEC = UncertaintySpec.every_weight(0.2, seed=2012)
 

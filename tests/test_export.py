@@ -17,9 +17,9 @@ import pytest
 import gmsim
 from gmsim import Dynamics, Event, Factor, Forcing, Interventions, Link, Model, Simulation
 from gmsim.cli import main
+from gmsim.core.paths import Constant, Pulse, Ramp, Step, Table
 from gmsim.errors import ModelError, OutputError, ScenarioError, SimulationError
-from gmsim.export import XMILE_NAMESPACE, XMILE_RESERVED, export_xmile, xmile_reference, xmile_text
-from gmsim.paths import Constant, Pulse, Ramp, Step, Table
+from gmsim.xmile.writer import XMILE_NAMESPACE, XMILE_RESERVED, export_xmile, xmile_reference, xmile_text
 
 NS = {"x": XMILE_NAMESPACE}
 
@@ -606,7 +606,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("gmsim.export.os.replace", refuse)
+    monkeypatch.setattr("gmsim.xmile.writer.os.replace", refuse)
     with pytest.raises(OutputError, match=r"m\.xmile: cannot be written \(Permission denied\)"):
         export_xmile(None, target)
     assert target.read_text(encoding="utf-8") == "old"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gmsim
+from gmsim.analysis.comparison import plot_comparison
 from gmsim.cli import main
-from gmsim.comparison import plot_comparison
-from gmsim.plotting import plot_effectiveness, plot_overview
+from gmsim.plot.results import plot_effectiveness, plot_overview
 from gmsim.xmile import load_xmile_text
 from gmsim.xmile.examples import TEACUP
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import gmsim
+from gmsim.analysis.loops import LoopError, find_loops
 from gmsim.cli import main
-from gmsim.loops import LoopError, find_loops
 
 
 def graph_of(edges):
@@ -296,7 +296,7 @@ def test_cli_on_a_model_without_loops(tmp_path, capsys):
 
 
 def test_the_docstring_examples_run():
-    result = doctest.testmod(importlib.import_module("gmsim.loops"))
+    result = doctest.testmod(importlib.import_module("gmsim.analysis.loops"))
     assert result.attempted > 0 and result.failed == 0
 
 

@@ -12,7 +12,7 @@ import pytest
 import gmsim
 from gmsim.cli import main
 from gmsim.errors import ModelError
-from gmsim.modelfile import default_model_path, locate
+from gmsim.factor.file import default_model_path, locate
 
 GOOD = """\
 [model]

@@ -23,11 +23,11 @@ import pytest
 import gmsim
 from gmsim.cli import main as cli
 from gmsim.errors import GmsimError, OutputError, ScenarioError
-from gmsim.model import Dynamics, Factor, Link, Model
-from gmsim.narrative import POLARITY, dominance_sentence, scenario_sentence, uncertainty_sentence
-from gmsim.report_loops import analyse_loops
+from gmsim.factor.model import Dynamics, Factor, Link, Model
+from gmsim.report.loops import analyse_loops
+from gmsim.report.narrative import POLARITY, dominance_sentence, scenario_sentence, uncertainty_sentence
 from gmsim.scenario import Intervention, Scenario
-from gmsim.spec import UncertaintySpec
+from gmsim.uncertainty.spec import UncertaintySpec
 
 MODEL = gmsim.load_model()
 CHOSEN = ["attention-boost", "hacker-attack"]
@@ -129,7 +129,7 @@ def test_the_end_of_run_table_and_sentences_match_runs_of_the_engine(report):
     for name in CHOSEN:
         end = gmsim.simulate(MODEL, scenario=name, stop=24, dt=0.25).final()
         cells = _cells(text, name)
-        for cell, v in zip(cells, ["effectiveness", *gmsim.plotting.OUTCOMES[1:]], strict=True):
+        for cell, v in zip(cells, ["effectiveness", *gmsim.plot.results.OUTCOMES[1:]], strict=True):
             diff = end[v] - base[v]
             shown = f"{diff:+.2f}" if abs(diff) >= 0.01 else f"{diff:+.3f}"
             assert cell == f"{end[v]:.2f} ({shown.replace('-', '−')})"
@@ -344,7 +344,12 @@ def test_gmsim_report_on_the_command_line(tmp_path, capsys):
 
 
 def test_the_docstring_examples_run():
-    for module in ("gmsim.htmldoc", "gmsim.narrative", "gmsim.report_loops", "gmsim.report"):
+    for module in (
+        "gmsim.report.html",
+        "gmsim.report.narrative",
+        "gmsim.report.loops",
+        "gmsim.report.document",
+    ):
         result = doctest.testmod(
             importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE
         )

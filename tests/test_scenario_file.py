@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import gmsim
 from gmsim.cli import main as cli
 from gmsim.errors import ScenarioError
-from gmsim.model import Dynamics, Factor, Link, Model, Simulation
+from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 from gmsim.scenario import FactorChange, Intervention, LinkChange, Scenario, combine, load_scenario
 
 TAU, W, D0, X0, LAM = 2.0, 0.5, 0.3, 0.5, 4.0

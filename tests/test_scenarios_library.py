@@ -155,7 +155,7 @@ def test_the_example_script_runs_and_a_shorter_programme_does_less(capsys):
     assert table["posts-and-training-year", "effectiveness"] > year
 
 
-@pytest.mark.parametrize("module", ["gmsim.scenario", "gmsim.comparison"])
+@pytest.mark.parametrize("module", ["gmsim.scenario", "gmsim.analysis.comparison"])
 def test_the_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

@@ -11,8 +11,8 @@ from uncertainty_systems import Decay, Linear, one_weight_model, push_a
 
 from gmsim.cli import main
 from gmsim.errors import SimulationError
-from gmsim.global_sensitivity import SensitivityError, sensitivity
-from gmsim.spec import Distribution, Uncertain, UncertaintySpec
+from gmsim.uncertainty.sensitivity import SensitivityError, sensitivity
+from gmsim.uncertainty.spec import Distribution, Uncertain, UncertaintySpec
 
 WIDE = UncertaintySpec(
     (
@@ -258,6 +258,6 @@ def test_cli_refuses_a_sobol_count_it_cannot_use(tmp_path, capsys):
 
 
 def test_gmsim_sensitivity_stays_the_function_after_its_module_is_imported():
-    import gmsim.global_sensitivity  # importing a submodule binds its name on the package
+    import gmsim.uncertainty.sensitivity  # importing a submodule binds its name on the package
 
-    assert gmsim.sensitivity is gmsim.global_sensitivity.sensitivity
+    assert gmsim.sensitivity is gmsim.uncertainty.sensitivity.sensitivity

@@ -10,10 +10,10 @@ import pytest
 from scipy import stats
 
 import gmsim
-from gmsim.sampling import SAMPLE_BLOCK, Marginal
 from gmsim.scenario import load_scenario
-from gmsim.scenario_uncertainty import revalue, scenario_parameters
-from gmsim.spec import (
+from gmsim.scenario.uncertain import revalue, scenario_parameters
+from gmsim.uncertainty.sampling import SAMPLE_BLOCK, Marginal
+from gmsim.uncertainty.spec import (
     Distribution,
     SpecError,
     Uncertain,

@@ -14,10 +14,10 @@ from xmile_models import aux, flow, model, stock
 
 import gmsim
 from gmsim.cli import main
+from gmsim.core.paths import Constant, Step
+from gmsim.core.system import Event, Forcing, Interventions
 from gmsim.errors import ModelError, ScenarioError, SimulationError
-from gmsim.paths import Constant, Step
 from gmsim.scenario import Intervention, Scenario
-from gmsim.system import Event, Forcing, Interventions
 from gmsim.xmile import XmileSystem, load_xmile_text
 from gmsim.xmile.examples import TEACUP
 

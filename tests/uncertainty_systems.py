@@ -1,6 +1,6 @@
 """Small systems with exact answers, for the ensemble, sensitivity and executor tests.
 
-They implement only the generic :class:`~gmsim.system.System` interface, as an
+They implement only the generic :class:`~gmsim.core.system.System` interface, as an
 imported model would, so the tests also show that the analyses need nothing more.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from gmsim.core.system import Params, System
 from gmsim.errors import SimulationError
-from gmsim.model import Factor, Link, Model, Simulation
-from gmsim.system import Params, System
+from gmsim.factor.model import Factor, Link, Model, Simulation
 
 
 @dataclass

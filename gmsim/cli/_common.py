@@ -6,7 +6,7 @@ import argparse
 import math
 
 from gmsim.errors import SimulationError
-from gmsim.model import METHODS
+from gmsim.factor.model import METHODS
 
 
 def add_model_argument(parser: argparse.ArgumentParser, *, required: bool = False) -> None:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gmsim.executors import EXECUTORS
-from gmsim.manifest import write_manifest
-from gmsim.output import output_dir
-from gmsim.runner import CHUNK_SIZE
+from gmsim.files.manifest import write_manifest
+from gmsim.files.output import output_dir
+from gmsim.uncertainty.executors import EXECUTORS
+from gmsim.uncertainty.runner import CHUNK_SIZE
 
 
 def add_spec_options(parser: argparse.ArgumentParser) -> None:

@@ -6,9 +6,9 @@ import argparse
 
 import matplotlib.pyplot as plt
 
+from gmsim.analysis.comparison import compare, end_of_horizon, format_end_table, plot_comparison
 from gmsim.cli._common import add_model_argument, add_run_options, add_scenarios_argument, run_options
-from gmsim.comparison import compare, end_of_horizon, format_end_table, plot_comparison
-from gmsim.output import check_writable, output_dir
+from gmsim.files.output import check_writable, output_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:

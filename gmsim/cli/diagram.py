@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from gmsim.analysis.loops import DEFAULT_MAX_LOOPS
 from gmsim.cli._common import add_model_argument
-from gmsim.diagram import FORMATS, save_diagram
-from gmsim.loops import DEFAULT_MAX_LOOPS
+from gmsim.plot.diagram import FORMATS, save_diagram
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from gmsim.analysis.dominance import AT_REST, Dominance, DominanceShift, dominance_shift, loop_dominance
+from gmsim.analysis.loops import DEFAULT_MAX_LOOPS, LoopList, find_loops
 from gmsim.cli._common import add_model_argument, add_run_options, run_options
-from gmsim.dominance import AT_REST, Dominance, DominanceShift, dominance_shift, loop_dominance
 from gmsim.errors import GmsimError
-from gmsim.loops import DEFAULT_MAX_LOOPS, LoopList, find_loops
-from gmsim.output import check_writable, output_dir
-from gmsim.simulate import as_system
+from gmsim.files.output import check_writable, output_dir
+from gmsim.simulation.simulate import as_system
 
 
 def register(sub: argparse._SubParsersAction) -> None:

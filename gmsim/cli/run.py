@@ -7,10 +7,10 @@ import argparse
 import matplotlib.pyplot as plt
 
 from gmsim.cli._common import add_model_argument, add_run_options, run_options
-from gmsim.output import check_writable, output_dir
-from gmsim.plotting import headline_variables, plot_effectiveness, plot_overview
-from gmsim.result import Result
-from gmsim.simulate import simulate
+from gmsim.core.result import Result
+from gmsim.files.output import check_writable, output_dir
+from gmsim.plot.results import headline_variables, plot_effectiveness, plot_overview
+from gmsim.simulation.simulate import simulate
 
 
 def register(sub: argparse._SubParsersAction) -> None:

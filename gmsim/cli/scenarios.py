@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from gmsim.modelfile import load_model
+from gmsim.factor.file import load_model
 from gmsim.scenario import list_scenarios, load_scenario
 
 

@@ -16,9 +16,9 @@ from gmsim.cli._ensemble import (
     slug,
     write_outputs,
 )
-from gmsim.global_sensitivity import METHODS, SensitivityResult, sensitivity
-from gmsim.model import METHODS as INTEGRATORS
-from gmsim.output import check_writable
+from gmsim.factor.model import METHODS as INTEGRATORS
+from gmsim.files.output import check_writable
+from gmsim.uncertainty.sensitivity import METHODS, SensitivityResult, sensitivity
 
 
 def register(sub: argparse._SubParsersAction) -> None:

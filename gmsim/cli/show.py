@@ -7,8 +7,8 @@ import argparse
 import pandas as pd
 
 from gmsim.cli._common import add_model_argument
-from gmsim.model import GROUPS, Model
-from gmsim.modelfile import load_model
+from gmsim.factor.file import load_model
+from gmsim.factor.model import GROUPS, Model
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -15,8 +15,8 @@ from gmsim.cli._ensemble import (
     slug,
     write_outputs,
 )
-from gmsim.ensemble import MonteCarloResult, monte_carlo
-from gmsim.output import check_writable
+from gmsim.files.output import check_writable
+from gmsim.uncertainty.montecarlo import MonteCarloResult, monte_carlo
 
 
 def register(sub: argparse._SubParsersAction) -> None:

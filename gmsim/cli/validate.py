@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from gmsim.cli._common import add_model_argument
-from gmsim.model import Model
-from gmsim.modelfile import load_model
+from gmsim.factor.file import load_model
+from gmsim.factor.model import Model
 
 
 def register(sub: argparse._SubParsersAction) -> None:

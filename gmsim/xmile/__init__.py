@@ -9,7 +9,7 @@ comes here. The stages, each a module:
   builtins with memory expanded into scalar variables;
 - :mod:`~gmsim.xmile.compiler` and :mod:`~gmsim.xmile.system`: the syntax
   trees become numpy closures inside an :class:`XmileSystem`, the same
-  :class:`~gmsim.system.System` interface factor models compile to.
+  :class:`~gmsim.core.system.System` interface factor models compile to.
 
 No ``eval``, ``exec``, generated source or pickle is involved anywhere.
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from gmsim.model import Simulation
-from gmsim.system import Interventions
+from gmsim.core.system import Interventions
+from gmsim.factor.model import Simulation
 from gmsim.xmile import builtins as bi
 from gmsim.xmile.flat import FlatVariable
 from gmsim.xmile.flatten import flatten, is_vensim

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from gmsim.core.system import Forcing, Interventions, Params, System
 from gmsim.errors import ModelError, ScenarioError, SimulationError, did_you_mean
-from gmsim.system import Forcing, Interventions, Params, System
 from gmsim.xmile import builtins as bi
 from gmsim.xmile.compiler import Compiler, History
 from gmsim.xmile.expr import Call

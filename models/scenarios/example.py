@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 import gmsim
-from gmsim.comparison import end_of_horizon, format_end_table
+from gmsim.analysis.comparison import end_of_horizon, format_end_table
 from gmsim.scenario import Intervention, Scenario, combine
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from IPython.display import display
 
 import gmsim
-from gmsim.plotting import GROUP_TITLES, plot_effectiveness, plot_overview
+from gmsim.plot.results import GROUP_TITLES, plot_effectiveness, plot_overview
 
 pd.set_option("display.max_colwidth", 90)
 pd.set_option("display.width", 160)

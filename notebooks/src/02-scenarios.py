@@ -23,7 +23,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import gmsim
-from gmsim.comparison import end_of_horizon, format_end_table, plot_comparison
+from gmsim.analysis.comparison import end_of_horizon, format_end_table, plot_comparison
 from gmsim.scenario import combine
 
 pd.set_option("display.max_colwidth", 120)

@@ -27,7 +27,7 @@ import pandas as pd
 from IPython.display import display
 
 import gmsim
-from gmsim.comparison import end_of_horizon, format_end_table
+from gmsim.analysis.comparison import end_of_horizon, format_end_table
 
 pd.set_option("display.width", 160)
 

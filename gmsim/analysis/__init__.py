@@ -1,0 +1,1 @@
+"""Analyses of a System and its Results: feedback loops, loop dominance, comparison."""

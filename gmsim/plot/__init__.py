@@ -1,0 +1,1 @@
+"""Every figure: results, the causal loop diagram, uncertainty bands and indices."""

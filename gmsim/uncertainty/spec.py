@@ -1,0 +1,708 @@
+"""Uncertainty specs: which parameters are uncertain, how, and the seed.
+
+A spec is data (a TOML file or an :class:`UncertaintySpec` built in Python).
+Each ``[[uncertain]]`` entry picks parameters, one by name or a group at a
+time, and gives them a distribution; later entries replace earlier ones for
+the parameters they pick, so a broad rule can come first and exceptions after::
+
+    [spec]
+    name = "every weight ±20 %"
+    seed = 2012
+
+    [[uncertain]]
+    every = "weight"            # every link weight ("tau", "initial" too)
+    distribution = "uniform"
+    relative = 0.2              # nominal × (1 ± 0.2), kept inside [-1, 1]
+
+    [[uncertain]]
+    every = "weight"
+    into = "funding"            # every link into funding
+    distribution = "normal"
+    relative_sd = 0.25          # truncated to the valid range [-1, 1]
+
+    [[uncertain]]
+    parameter = "tau:funding"
+    distribution = "triangular"
+    low = 2
+    mode = 4
+    high = 8
+
+Distributions: ``uniform`` (``low``/``high``, or ``relative``, or
+``plus_minus`` around the nominal value), ``triangular`` (the same, with an
+optional ``mode`` that defaults to the nominal value) and ``normal``
+(``mean``, default the nominal value; ``sd`` or ``relative_sd``; optional
+``low``/``high``), always truncated to the parameter's valid range. A spec
+resolved against a compiled :class:`~gmsim.core.system.System` becomes a
+:class:`~gmsim.uncertainty.sampling.ParameterSpace`: one :class:`~gmsim.uncertainty.sampling.Marginal`
+per parameter, which turns points of the unit cube into parameter values.
+
+Examples
+--------
+>>> import gmsim
+>>> spec = UncertaintySpec.every_weight(0.2, seed=1)
+>>> space = spec.resolve(gmsim.load_model().compile())
+>>> m = space.marginal("weight:leadership_attention->funding")
+>>> m.kind, round(m.low, 3), round(m.high, 3)
+('uniform', 0.64, 0.96)
+>>> space.sample(0, 3, seed=1).shape == (3, len(space.names))
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from gmsim.core.system import System
+from gmsim.errors import GmsimError, ModelError, did_you_mean
+from gmsim.factor.file import check_keys, locate, read_toml
+from gmsim.factor.model import Problem, format_key
+from gmsim.uncertainty.sampling import SAMPLINGS, Marginal, ParameterSpace
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "VALID_RANGES",
+    "Distribution",
+    "SpecError",
+    "Uncertain",
+    "UncertaintySpec",
+    "distribution_problems",
+    "list_specs",
+    "load_spec",
+    "nominal_values",
+    "parse_spec",
+    "spec_library",
+]
+
+DISTRIBUTIONS = ("uniform", "triangular", "normal")
+"""Distributions a spec may give a parameter."""
+
+VALID_RANGES: dict[str, tuple[float, float]] = {
+    "weight": (-1.0, 1.0),
+    "tau": (0.0, math.inf),
+    "initial": (0.0, 1.0),
+}
+"""Valid values of a factor model's parameters, by the prefix of their names."""
+
+UNBOUNDED = (-math.inf, math.inf)
+
+SPEC_LIBRARY = "uncertainty"
+
+
+class SpecError(GmsimError):
+    """An uncertainty spec is invalid, or does not fit the model it is used with."""
+
+
+# -- distributions -------------------------------------------------------------------------------
+_DIST_KEYS = ("low", "high", "mode", "mean", "sd", "relative", "relative_sd", "plus_minus")
+_ALLOWED = {
+    "uniform": ("low", "high", "relative", "plus_minus"),
+    "triangular": ("low", "high", "mode", "relative", "plus_minus"),
+    "normal": ("mean", "sd", "relative_sd", "low", "high"),
+}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A distribution as a spec states it, possibly relative to each parameter's nominal value.
+
+    Parameters
+    ----------
+    kind : str
+        ``"uniform"``, ``"triangular"`` or ``"normal"``.
+    low, high : float, optional
+        Absolute bounds (the normal's truncation when given).
+    mode : float, optional
+        Peak of a triangle; the nominal value when left out.
+    mean, sd : float, optional
+        The normal's mean (default: nominal) and standard deviation.
+    relative : float, optional
+        Uniform or triangular on ``nominal × (1 ± relative)``.
+    relative_sd : float, optional
+        The normal's sd as a share of ``|nominal|``.
+    plus_minus : float, optional
+        Uniform or triangular on ``nominal ± plus_minus``.
+
+    Examples
+    --------
+    >>> Distribution("uniform", relative=0.2).marginal("weight:a->b", 0.5).describe()
+    'uniform on [0.4, 0.6]'
+    >>> Distribution("uniform", low=0.3, high=0.1)
+    Traceback (most recent call last):
+    ...
+    gmsim.uncertainty.spec.SpecError: uniform: `low` (0.3) must be below `high` (0.1)
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    relative: float | None = None
+    relative_sd: float | None = None
+    plus_minus: float | None = None
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SpecError("; ".join(f"{self.kind}: {p}" for _, p in problems))
+
+    def given(self) -> dict[str, float]:
+        """The numbers the spec gives (name -> value)."""
+        return {k: getattr(self, k) for k in _DIST_KEYS if getattr(self, k) is not None}
+
+    def problems(self) -> list[tuple[str, str]]:
+        """``(key, message)`` for every inconsistency; empty when the distribution is valid."""
+        return distribution_problems(self.kind, self.given())
+
+    def marginal(
+        self, name: str, nominal: float | None, valid: tuple[float, float] | None = None
+    ) -> Marginal:
+        """The concrete distribution of parameter ``name`` whose nominal value is ``nominal``.
+
+        Relative ranges are clipped to the valid range; absolute ones must lie in it.
+        """
+        low_ok, high_ok = valid or _valid_range(name)
+        given = self.given()
+        needs_nominal = (
+            any(k in given for k in ("relative", "relative_sd", "plus_minus"))
+            or (self.kind == "triangular" and "mode" not in given)
+            or (self.kind == "normal" and "mean" not in given)
+        )
+        if needs_nominal and nominal is None:
+            raise SpecError(
+                f"'{name}': this model type does not report nominal values, so a range relative "
+                "to it cannot be made; give absolute `low` and `high` (and `mode` or `mean`)"
+            )
+        for key in ("low", "high", "mode", "mean"):
+            if key in given and not low_ok <= given[key] <= high_ok:
+                raise SpecError(
+                    f"'{name}': `{key}` = {given[key]:g} is outside the valid range "
+                    f"[{low_ok:g}, {high_ok:g}] of this parameter"
+                )
+        if self.kind == "normal":
+            mean = given.get("mean", nominal)
+            sd = given["sd"] if "sd" in given else given["relative_sd"] * abs(nominal)
+            low, high = (
+                max(given.get("low", -math.inf), low_ok),
+                min(given.get("high", math.inf), high_ok),
+            )
+            if sd == 0:
+                return Marginal(name, "normal", mean, mean, mean=mean, sd=0.0)
+            return Marginal(name, "normal", low, high, mean=float(mean), sd=float(sd))
+        if "relative" in given:
+            a, b = sorted((nominal * (1 - given["relative"]), nominal * (1 + given["relative"])))
+        elif "plus_minus" in given:
+            a, b = nominal - given["plus_minus"], nominal + given["plus_minus"]
+        else:
+            a, b = given["low"], given["high"]
+        a, b = max(a, low_ok), min(b, high_ok)
+        if low_ok == 0.0 and a == 0.0 and name.startswith("tau:"):
+            raise SpecError(f"'{name}': the range reaches tau = 0; a time constant must be > 0")
+        mode = float(min(max(given.get("mode", nominal if nominal is not None else a), a), b))
+        if self.kind == "uniform":
+            return Marginal(name, "uniform", float(a), float(b))
+        return Marginal(name, "triangular", float(a), float(b), mode=mode)
+
+
+def distribution_problems(kind: str, given: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(key, message)`` for every problem of a distribution ``kind`` with the numbers ``given``.
+
+    Examples
+    --------
+    >>> distribution_problems("uniform", {"low": 0.5, "high": 0.2})
+    [('low', '`low` (0.5) must be below `high` (0.2)')]
+    """
+    if kind not in DISTRIBUTIONS:
+        return [
+            (
+                "distribution",
+                f"unknown distribution '{kind}'{did_you_mean(kind, DISTRIBUTIONS)}; "
+                f"expected one of {', '.join(DISTRIBUTIONS)}",
+            )
+        ]
+    out: list[tuple[str, str]] = []
+    for key, value in given.items():
+        if key not in _ALLOWED[kind]:
+            out.append((key, f"has no meaning for a {kind} distribution; use {_usage(kind)}"))
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            out.append((key, f"expected a finite number, got {value!r}"))
+    if out:
+        return out
+    for key in ("relative", "plus_minus", "sd", "relative_sd"):
+        if key in given and given[key] < 0:
+            out.append((key, f"must be >= 0, got {given[key]:g}"))
+    if kind == "normal":
+        if ("sd" in given) == ("relative_sd" in given):
+            out.append(("sd", "give exactly one of `sd` or `relative_sd`"))
+        elif given.get("sd") == 0:
+            out.append(("sd", "must be > 0 (leave the parameter out of the spec to keep it fixed)"))
+    else:
+        ways = [k for k in ("relative", "plus_minus") if k in given]
+        absolute = "low" in given or "high" in given
+        if len(ways) + absolute != 1:
+            out.append(
+                (
+                    "distribution",
+                    f"give one of: `low` and `high`, `relative`, or `plus_minus` ({_usage(kind)})",
+                )
+            )
+        elif absolute and ("low" not in given or "high" not in given):
+            out.append(("low" if "low" not in given else "high", "give both `low` and `high`"))
+    if "low" in given and "high" in given and not given["low"] < given["high"]:
+        out.append(("low", f"`low` ({given['low']:g}) must be below `high` ({given['high']:g})"))
+    elif "mode" in given and "low" in given and not given["low"] <= given["mode"] <= given["high"]:
+        out.append(
+            (
+                "mode",
+                f"must lie in [low, high] = [{given['low']:g}, {given['high']:g}], got {given['mode']:g}",
+            )
+        )
+    return out
+
+
+def _usage(kind: str) -> str:
+    return {
+        "uniform": "`low` and `high`, `relative` or `plus_minus`",
+        "triangular": "`low`, `mode`, `high`, or `relative` / `plus_minus` around the nominal value",
+        "normal": "`sd` or `relative_sd`, optional `mean`, `low`, `high`",
+    }[kind]
+
+
+def _key_error(key: str, message: str) -> SpecError:
+    error = SpecError(message)
+    error.key = key
+    return error
+
+
+def _valid_range(name: str, system: System | None = None) -> tuple[float, float]:
+    """The values parameter ``name`` may take: a scenario's level or weight by its field; a
+    factor model's weights, taus and initial levels by :data:`VALID_RANGES`; a system's own
+    ``parameter_ranges()`` where it offers them; else any number."""
+    kind = name.partition(":")[0]
+    if kind == "scenario":
+        from gmsim.scenario.uncertain import RANGES
+
+        return RANGES.get(name.rpartition(".")[2], UNBOUNDED)
+    ranges = getattr(system, "parameter_ranges", None)
+    if callable(ranges):
+        return tuple(ranges().get(name, UNBOUNDED))
+    from gmsim.factor.system import FactorSystem
+
+    if system is None or isinstance(system, FactorSystem):
+        return VALID_RANGES.get(kind, UNBOUNDED)
+    return UNBOUNDED
+
+
+# -- entries of a spec -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Uncertain:
+    """One ``[[uncertain]]`` entry: which parameters, and their distribution.
+
+    Exactly one of ``parameters`` (names such as ``tau:funding``) or ``every``
+    (a kind: ``"weight"``, ``"tau"``, ``"initial"``) picks them; with
+    ``every = "weight"``, ``into`` and ``out_of`` narrow the group to the links
+    into or out of a factor.
+    """
+
+    distribution: Distribution
+    parameters: tuple[str, ...] = ()
+    every: str | None = None
+    into: str | None = None
+    out_of: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        if bool(self.parameters) == (self.every is not None):
+            raise SpecError("give exactly one of `parameter` or `every` to say which parameters")
+        if self.every == "link":
+            object.__setattr__(self, "every", "weight")
+        if (self.into or self.out_of) and self.every != "weight":
+            raise SpecError('`into` and `from` pick links; use them with every = "weight"')
+
+    def select(self, names: Sequence[str]) -> list[str]:
+        """The parameter names (of ``names``) this entry picks.
+
+        Raises a :class:`SpecError` naming what is unknown; its ``key`` attribute
+        is the entry's key at fault (``parameter``, ``every``, ``into``, ``from``).
+        """
+        if self.parameters:
+            for p in self.parameters:
+                if p not in names and p.startswith("scenario:"):
+                    ran = [n for n in names if n.startswith("scenario:")]
+                    raise _key_error(
+                        "parameter",
+                        f"unknown parameter '{p}'{did_you_mean(p, ran)}: no scenario run has it; "
+                        + (
+                            f"the scenarios run have {', '.join(ran)}"
+                            if ran
+                            else "run the scenario that states it (--scenario)"
+                        ),
+                    )
+                if p not in names:
+                    raise _key_error(
+                        "parameter",
+                        f"unknown parameter '{p}'{did_you_mean(p, names)}; parameters are named "
+                        "weight:<cause>-><effect>, tau:<factor>, initial:<factor>, and a scenario's "
+                        "scenario:<target>.value (`gmsim show` lists a model's factors and links)",
+                    )
+            return list(self.parameters)
+        kinds = sorted({n.partition(":")[0] for n in names})
+        if self.every not in kinds:
+            raise _key_error(
+                "every",
+                f"no parameters of kind '{self.every}'{did_you_mean(str(self.every), kinds)}; "
+                f"this model has {', '.join(kinds)}",
+            )
+        chosen = [n for n in names if n.partition(":")[0] == self.every]
+        for key, end, value in (("into", 1, self.into), ("from", 0, self.out_of)):
+            if value is None:
+                continue
+            ends = [n.partition(":")[2].split("->")[end] for n in chosen]
+            if value not in ends:
+                what = "into" if end == 1 else "out of"
+                raise _key_error(
+                    key, f"no link {what} '{value}'{did_you_mean(value, sorted(set(ends)))}"
+                )
+            chosen = [n for n, e in zip(chosen, ends, strict=True) if e == value]
+        return chosen
+
+    def describe(self) -> str:
+        """The selection in words: ``every weight into funding``."""
+        if self.parameters:
+            return ", ".join(self.parameters)
+        words = f"every {self.every}"
+        if self.into:
+            words += f" into {self.into}"
+        if self.out_of:
+            words += f" from {self.out_of}"
+        return words
+
+
+# -- the spec -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UncertaintySpec:
+    """What is uncertain, and how to sample it.
+
+    Parameters
+    ----------
+    uncertain : tuple of Uncertain
+        The entries, in order; a later entry replaces an earlier one for the
+        parameters both pick.
+    seed : int or None
+        Seed of the random streams (``None``: a fresh one, recorded in the manifest).
+    runs : int or None
+        Default number of Monte Carlo runs.
+    sampling : str
+        ``"random"`` or ``"latin"`` (Latin hypercube in each block of samples).
+    metrics : tuple of str
+        Default metrics (see :mod:`gmsim.uncertainty.metric`), e.g. ``("effectiveness@36",)``.
+    name, description : str
+        What the spec is about.
+    path : str or None
+        The file it was read from.
+    """
+
+    uncertain: tuple[Uncertain, ...]
+    seed: int | None = None
+    runs: int | None = None
+    sampling: str = "random"
+    metrics: tuple[str, ...] = ()
+    name: str = ""
+    description: str = ""
+    path: str | None = field(default=None, compare=False)
+    text: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "uncertain", tuple(self.uncertain))
+        object.__setattr__(self, "metrics", tuple(self.metrics))
+        if not self.uncertain:
+            raise SpecError(
+                self._where((), "the spec names no uncertain parameters; add [[uncertain]] entries")
+            )
+        if self.sampling not in SAMPLINGS:
+            raise SpecError(
+                self._where(
+                    ("spec", "sampling"),
+                    f"unknown sampling '{self.sampling}'{did_you_mean(self.sampling, SAMPLINGS)}; "
+                    f"expected one of {', '.join(SAMPLINGS)}",
+                )
+            )
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0
+        ):
+            raise SpecError(
+                self._where(("spec", "seed"), f"must be a whole number >= 0, got {self.seed!r}")
+            )
+        if self.runs is not None and (
+            isinstance(self.runs, bool) or not isinstance(self.runs, int) or self.runs < 1
+        ):
+            raise SpecError(
+                self._where(("spec", "runs"), f"must be a whole number >= 1, got {self.runs!r}")
+            )
+
+    def _where(self, key: tuple[str | int, ...] = (), message: str = "") -> str:
+        return _where(self.path, self.text, Problem(key, message))
+
+    @classmethod
+    def every_weight(cls, relative: float = 0.2, *, seed: int | None = None) -> UncertaintySpec:
+        """Every link weight uniform on ``nominal × (1 ± relative)``."""
+        return cls(
+            uncertain=(Uncertain(Distribution("uniform", relative=relative), every="weight"),),
+            seed=seed,
+            name=f"every weight ±{relative * 100:g} %",
+        )
+
+    def with_seed(self, seed: int | None) -> UncertaintySpec:
+        """The same spec with another seed."""
+        return replace(self, seed=seed)
+
+    def resolve(self, system: System, extra: Mapping[str, float] | None = None) -> ParameterSpace:
+        """Expand the entries against ``system``'s parameters into one marginal per parameter.
+
+        ``extra`` adds parameters the system does not have, with their nominal
+        values: the numbers of the scenarios run (``scenario:<target>.value``, see
+        :mod:`gmsim.scenario.uncertain`).
+
+        Raises
+        ------
+        SpecError
+            An unknown parameter or factor (with a suggestion), or a range that
+            does not fit the parameter; the message names the file, line and entry.
+        """
+        extra = dict(extra or {})
+        names = [*system.parameter_names(), *(n for n in extra if n not in system.parameter_names())]
+        nominal = {**nominal_values(system), **extra}
+        chosen: dict[str, tuple[int, Uncertain]] = {}
+        for i, entry in enumerate(self.uncertain):
+            try:
+                picked = entry.select(names)
+            except SpecError as exc:
+                raise SpecError(self._where(("uncertain", i, exc.key), str(exc))) from None
+            for name in picked:
+                chosen.pop(name, None)
+                chosen[name] = (i, entry)
+        ordered = [n for n in names if n in chosen]
+        marginals = []
+        for name in ordered:
+            i, entry = chosen[name]
+            try:
+                marginals.append(
+                    entry.distribution.marginal(name, nominal.get(name), _valid_range(name, system))
+                )
+            except SpecError as exc:
+                raise SpecError(self._where(("uncertain", i, "distribution"), str(exc))) from None
+        return ParameterSpace(tuple(marginals), sampling=self.sampling)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain description for manifests."""
+        return {
+            "name": self.name,
+            "path": self.path,
+            "seed": self.seed,
+            "sampling": self.sampling,
+            "uncertain": [
+                {"select": e.describe(), "distribution": e.distribution.kind, **e.distribution.given()}
+                for e in self.uncertain
+            ],
+        }
+
+
+def nominal_values(system: System) -> dict[str, float]:
+    """Each parameter's value in the model as written (``{}`` where a system cannot say).
+
+    A system may offer ``parameter_values()`` (name -> value); a compiled factor
+    model reports its link weights, time constants and initial levels.
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> nominal_values(gmsim.load_model().compile())["tau:funding"]
+    4.0
+    """
+    values = getattr(system, "parameter_values", None)
+    if callable(values):
+        return {str(k): float(v) for k, v in values().items()}
+    model = getattr(system, "model", None)
+    links = getattr(system, "links", None)
+    if model is None or links is None:
+        return {}
+    out: dict[str, float] = {}
+    for name in system.parameter_names():
+        kind, _, target = name.partition(":")
+        if kind == "weight":
+            cause, effect = target.split("->")
+            out[name] = next(
+                float(link.weight) for link in links if (link.cause, link.effect) == (cause, effect)
+            )
+            out[name] = float(getattr(system, "added_weights", {}).get(target, out[name]))
+        elif kind in ("tau", "initial"):
+            out[name] = float(getattr(model.factor(target), kind))
+    return out
+
+
+# -- the resolved space ----------------------------------------------------------------------------
+# -- files ------------------------------------------------------------------------------------
+def _num(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _names(x: Any) -> bool:
+    return isinstance(x, str) or (isinstance(x, list) and all(isinstance(v, str) for v in x) and bool(x))
+
+
+def _whole(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+TOP = {
+    "spec": (lambda x: isinstance(x, dict), "table", False),
+    "uncertain": (lambda x: isinstance(x, list), "array of tables [[uncertain]]", True),
+}
+SPEC = {
+    "name": (lambda x: isinstance(x, str), "string", False),
+    "description": (lambda x: isinstance(x, str), "string", False),
+    "seed": (_whole, "whole number", False),
+    "runs": (_whole, "whole number", False),
+    "sampling": (lambda x: isinstance(x, str), "string", False),
+    "metrics": (
+        lambda x: isinstance(x, list) and all(isinstance(v, str) for v in x),
+        "list of strings",
+        False,
+    ),
+}
+ENTRY = {
+    "parameter": (_names, "parameter name or list of names", False),
+    "every": (lambda x: isinstance(x, str), "string: weight, tau or initial", False),
+    "into": (lambda x: isinstance(x, str), "factor id", False),
+    "from": (lambda x: isinstance(x, str), "factor id", False),
+    "distribution": (lambda x: isinstance(x, str), "string: uniform, triangular or normal", True),
+    **{k: (_num, "number", False) for k in _DIST_KEYS},
+    "note": (lambda x: isinstance(x, str), "string", False),
+}
+
+
+def spec_library() -> Path:
+    """The folder of specs shipped with gmsim (``models/uncertainty``)."""
+    return Path(str(resources.files("gmsim.models").joinpath(SPEC_LIBRARY)))
+
+
+def list_specs() -> list[str]:
+    """Names of the specs shipped with gmsim, usable as ``load_spec(name)``.
+
+    Examples
+    --------
+    >>> "every_weight_20" in list_specs()
+    True
+    """
+    folder = spec_library()
+    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def load_spec(path: str | os.PathLike | None = None) -> UncertaintySpec:
+    """Read an uncertainty spec from a TOML file, or a shipped one by name.
+
+    ``None`` loads ``every_weight_20`` (every link weight ±20 %).
+
+    Raises
+    ------
+    SpecError
+        Listing every problem of the file, each with its line.
+
+    Examples
+    --------
+    >>> spec = load_spec("every_weight_20")
+    >>> spec.uncertain[0].describe(), spec.uncertain[0].distribution.relative
+    ('every weight', 0.2)
+    """
+    if path is None:
+        path = "every_weight_20"
+    path = Path(path)
+    if path.suffix != ".toml" and not path.exists() and path.name == str(path):
+        shipped = spec_library() / f"{path}.toml"
+        if not shipped.exists():
+            raise SpecError(
+                f"no spec file '{path}' and no shipped spec of that name"
+                f"{did_you_mean(str(path), list_specs())}; shipped specs: {', '.join(list_specs())}"
+            )
+        path = shipped
+    try:
+        data, text = read_toml(path)
+    except ModelError as exc:
+        raise SpecError(str(exc)) from None
+    return parse_spec(data, path=str(path), text=text)
+
+
+def parse_spec(
+    data: Mapping[str, Any], *, path: str | None = None, text: str | None = None
+) -> UncertaintySpec:
+    """Build a spec from parsed TOML data; every problem is reported with its line."""
+    problems = check_keys(dict(data), TOP, ())
+    head = data.get("spec", {})
+    if isinstance(head, dict):
+        problems += check_keys(head, SPEC, ("spec",))
+    entries = data.get("uncertain", [])
+    built: list[Uncertain] = []
+    if isinstance(entries, list):
+        if not entries and "uncertain" in data:
+            problems.append(Problem(("uncertain",), "no [[uncertain]] entries"))
+        for i, table in enumerate(entries):
+            key = ("uncertain", i)
+            if not isinstance(table, dict):
+                problems.append(Problem(key, "expected an [[uncertain]] table"))
+                continue
+            found = check_keys(table, ENTRY, key)
+            problems += found
+            if found:
+                continue
+            entry_problems, entry = _entry(table, key)
+            problems += entry_problems
+            if entry is not None:
+                built.append(entry)
+    if problems:
+        raise SpecError("\n".join(_where(path, text, p) for p in problems))
+    return UncertaintySpec(
+        uncertain=tuple(built),
+        seed=head.get("seed"),
+        runs=head.get("runs"),
+        sampling=head.get("sampling", "random"),
+        metrics=tuple(head.get("metrics", ())),
+        name=head.get("name", Path(path).stem if path else ""),
+        description=head.get("description", ""),
+        path=path,
+        text=text,
+    )
+
+
+def _entry(table: dict[str, Any], key: tuple[str | int, ...]) -> tuple[list[Problem], Uncertain | None]:
+    """One [[uncertain]] table as an :class:`Uncertain`, or its problems."""
+    given = {k: float(table[k]) for k in _DIST_KEYS if k in table}
+    found = distribution_problems(table["distribution"], given)
+    if found:
+        return [Problem((*key, k), msg) for k, msg in found], None
+    names = table.get("parameter", ())
+    names = (names,) if isinstance(names, str) else tuple(names)
+    try:
+        entry = Uncertain(
+            Distribution(table["distribution"], **given),
+            parameters=names,
+            every=table.get("every"),
+            into=table.get("into"),
+            out_of=table.get("from"),
+        )
+    except SpecError as exc:
+        return [Problem((*key, "every" if "every" in table else "parameter"), str(exc))], None
+    return [], entry
+
+
+def _where(path: str | None, text: str | None, problem: Problem) -> str:
+    line = locate(text, problem.key) if text else None
+    at = f"{path}:{line}" if path and line else str(path or "")
+    parts = [s for s in (at, format_key(problem.key), problem.message) if s]
+    return ": ".join(parts)
