@@ -18,10 +18,22 @@ Examples
 from gmsim import _source_layout  # noqa: F401  (first: makes gmsim.models findable)
 from gmsim.core.result import Result
 from gmsim.core.system import Event, Forcing, Interventions, System
-from gmsim.errors import GmsimError, ModelError, OutputError, ScenarioError, SimulationError
-from gmsim.factor.file import default_model_path, load_model
+from gmsim.errors import (
+    EquationError,
+    ExecutorError,
+    GmsimError,
+    LoopError,
+    MetricError,
+    ModelError,
+    OutputError,
+    ScenarioError,
+    SensitivityError,
+    SimulationError,
+    SpecError,
+)
 from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 from gmsim.factor.system import FactorSystem, compile_model
+from gmsim.simulation.load import default_model_path, load_model
 from gmsim.simulation.simulate import simulate
 
 __version__ = "0.1.0"
@@ -59,20 +71,26 @@ def __getattr__(name: str):
 
 __all__ = [
     "Dynamics",
+    "EquationError",
     "Event",
+    "ExecutorError",
     "Factor",
     "FactorSystem",
     "Forcing",
     "GmsimError",
     "Interventions",
     "Link",
+    "LoopError",
+    "MetricError",
     "Model",
     "ModelError",
     "OutputError",
     "Result",
     "ScenarioError",
+    "SensitivityError",
     "Simulation",
     "SimulationError",
+    "SpecError",
     "System",
     "__version__",
     "compile_model",

@@ -12,7 +12,8 @@ import pytest
 import gmsim
 from gmsim.cli import main
 from gmsim.errors import ModelError
-from gmsim.factor.file import default_model_path, locate
+from gmsim.factor.file import default_model_path
+from gmsim.files.toml import locate
 
 GOOD = """\
 [model]

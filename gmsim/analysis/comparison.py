@@ -28,9 +28,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from gmsim.errors import GmsimError, ScenarioError, did_you_mean
-from gmsim.factor.file import load_model
 from gmsim.plot.results import OUTCOMES
 from gmsim.scenario import Scenario, list_scenarios, load_scenario
+from gmsim.simulation.load import load_model
 from gmsim.simulation.simulate import ModelLike, as_system, simulate
 
 __all__ = ["compare", "end_of_horizon", "format_end_table", "plot_comparison"]

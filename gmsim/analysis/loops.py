@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 import networkx as nx
 import pandas as pd
 
-from gmsim.errors import GmsimError, did_you_mean
+from gmsim.errors import LoopError, did_you_mean
 
 __all__ = [
     "DEFAULT_MAX_LOOPS",
@@ -67,10 +67,6 @@ DEFAULT_MAX_LOOPS = 10_000
 
 DELAY_MARK = "||"
 """Written after the arrow of a delayed link in loop names (``A →|| B``)."""
-
-
-class LoopError(GmsimError):
-    """A loop asked for does not exist, or a loop listing cannot be made as asked."""
 
 
 @dataclass(frozen=True)
@@ -308,7 +304,7 @@ def causal_graph(model=None) -> nx.DiGraph:
     if callable(graph):  # a Model
         return graph()
     if model is None or isinstance(model, str | os.PathLike):
-        from gmsim.factor.file import load_model
+        from gmsim.simulation.load import load_model
 
         return causal_graph(load_model(model))
     if hasattr(model, "compile"):

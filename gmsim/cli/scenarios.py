@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from gmsim.factor.file import load_model
 from gmsim.scenario import list_scenarios, load_scenario
+from gmsim.simulation.load import load_model
 
 
 def register(sub: argparse._SubParsersAction) -> None:

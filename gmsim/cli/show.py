@@ -7,8 +7,8 @@ import argparse
 import pandas as pd
 
 from gmsim.cli._common import add_model_argument
-from gmsim.factor.file import load_model
 from gmsim.factor.model import GROUPS, Model
+from gmsim.simulation.load import load_model
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from gmsim.cli._common import add_model_argument
-from gmsim.factor.file import load_model
 from gmsim.factor.model import Model
+from gmsim.simulation.load import load_model
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -179,6 +179,14 @@ class System(ABC):
         """Shortest time constants of the states (for step-size checks); none by default."""
         return np.array([])
 
+    def parameter_ranges(self) -> dict[str, tuple[float, float]]:
+        """The values each parameter may take, ``name -> (low, high)``; any number by default."""
+        return {name: (-math.inf, math.inf) for name in self.parameter_names()}
+
+    def parameter_values(self) -> dict[str, float]:
+        """Each parameter's value in the model as written, by name; ``{}`` where a system cannot say."""
+        return {}
+
     # -- generic services -------------------------------------------------------------
     def _positions(self) -> dict[str, int]:
         """State name -> column, built once per system."""

@@ -1,6 +1,6 @@
 """Factor-graph models: the :class:`Model` data, its TOML file, and its compiled System."""
 
-from gmsim.factor.file import default_model_path, load_model, read_toml
+from gmsim.factor.file import default_model_path, load_factor_model
 from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 from gmsim.factor.system import FactorParams, FactorSystem, compile_model
 
@@ -14,6 +14,5 @@ __all__ = [
     "Simulation",
     "compile_model",
     "default_model_path",
-    "load_model",
-    "read_toml",
+    "load_factor_model",
 ]

@@ -30,7 +30,8 @@ from typing import Literal
 
 import networkx as nx
 
-from gmsim.errors import ModelError, did_you_mean
+from gmsim.errors import ModelError, Problem, did_you_mean
+from gmsim.factor.ranges import RANGES, interval, within
 
 __all__ = [
     "GROUPS",
@@ -174,28 +175,6 @@ class Dynamics:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One problem found by :func:`check_model`, at a key path like ``("links", 3, "weight")``."""
-
-    key: tuple[str | int, ...]
-    message: str
-
-    def __str__(self) -> str:
-        return f"{format_key(self.key)}: {self.message}" if self.key else self.message
-
-
-def format_key(key: tuple[str | int, ...]) -> str:
-    """Render a key path the way a TOML user reads it: ``links[3].weight``."""
-    out = ""
-    for part in key:
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        else:
-            out += ("." if out else "") + part
-    return out
-
-
-@dataclass(frozen=True)
 class Model:
     """A causal-loop model: factors, signed links, and run settings.
 
@@ -218,8 +197,7 @@ class Model:
         object.__setattr__(self, "links", tuple(self.links))
         problems = check_model(self)
         if problems:
-            where = f"{self.path}: " if self.path else ""
-            raise ModelError([where + str(p) for p in problems], found=problems)
+            raise ModelError([str(replace(p, path=self.path)) for p in problems], found=problems)
 
     # -- lookups -----------------------------------------------------------------
     @property
@@ -273,7 +251,7 @@ class Model:
         --------
         >>> import gmsim
         >>> g = gmsim.load_model().graph()
-        >>> g.edges["funding", "staff_capability"]["sign"]
+        >>> g.edges["leadership_attention", "funding"]["sign"]
         1
         """
         g = nx.DiGraph(name=self.name)
@@ -347,8 +325,10 @@ def check_model(model: Model) -> list[Problem]:
         if f.kind != "composite":
             if not _finite(f.initial):
                 p.append(Problem((*key, "initial"), f"expected a finite number, got {f.initial!r}"))
-            elif not 0.0 <= f.initial <= 1.0:
-                p.append(Problem((*key, "initial"), f"must be in [0, 1], got {f.initial}"))
+            elif not within(f.initial, "initial"):
+                p.append(
+                    Problem((*key, "initial"), f"must be in {interval('initial')}, got {f.initial}")
+                )
             elif f.kind == "endogenous" and model.dynamics.equilibrium and f.initial in (0.0, 1.0):
                 p.append(
                     Problem(
@@ -360,8 +340,8 @@ def check_model(model: Model) -> list[Problem]:
         if f.kind == "endogenous":
             if not _finite(f.tau):
                 p.append(Problem((*key, "tau"), f"expected a finite number, got {f.tau!r}"))
-            elif f.tau <= 0:
-                p.append(Problem((*key, "tau"), f"must be > 0 months, got {f.tau}"))
+            elif not within(f.tau, "tau"):
+                p.append(Problem((*key, "tau"), f"must be > {RANGES['tau'][0]:g} months, got {f.tau}"))
             if f.bias is not None and not _finite(f.bias):
                 p.append(Problem((*key, "bias"), f"expected a finite number, got {f.bias!r}"))
         if f.kind == "composite":
@@ -398,8 +378,8 @@ def check_model(model: Model) -> list[Problem]:
             p.append(Problem(key, f"a link from '{link.cause}' to itself; use the factor's tau instead"))
         if not _finite(link.weight):
             p.append(Problem((*key, "weight"), f"expected a finite number, got {link.weight!r}"))
-        elif not -1.0 <= link.weight <= 1.0:
-            p.append(Problem((*key, "weight"), f"must be in [-1, 1], got {link.weight}"))
+        elif not within(link.weight, "weight"):
+            p.append(Problem((*key, "weight"), f"must be in {interval('weight')}, got {link.weight}"))
         if not _finite(link.delay) or link.delay < 0:
             p.append(Problem((*key, "delay"), f"must be a number >= 0 months, got {link.delay!r}"))
         if isinstance(link.order, bool) or not isinstance(link.order, int) or link.order < 1:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,7 +30,10 @@ from scipy.special import expit, logit
 
 from gmsim.core.system import Interventions, Params, System
 from gmsim.errors import ModelError, did_you_mean
-from gmsim.factor.model import Model
+from gmsim.factor.ranges import RANGES
+
+if TYPE_CHECKING:
+    from gmsim.factor.model import Model
 
 __all__ = ["SPARSE_ABOVE", "FactorParams", "FactorSystem", "compile_model"]
 
@@ -166,6 +170,38 @@ class FactorSystem(System):
             *(f"tau:{fid}" for fid in self.state_names[: self.n_endo]),
             *(f"initial:{fid}" for fid in self._factor_states()),
         )
+
+    def parameter_ranges(self) -> dict[str, tuple[float, float]]:
+        """The values each parameter may take, ``name -> (low, high)`` (:data:`~gmsim.factor.ranges.RANGES`).
+
+        Examples
+        --------
+        >>> import gmsim
+        >>> ranges = gmsim.load_model().compile().parameter_ranges()
+        >>> ranges["weight:leadership_attention->funding"], ranges["initial:funding"]
+        ((-1.0, 1.0), (0.0, 1.0))
+        """
+        return {name: RANGES[name.partition(":")[0]] for name in self.parameter_names()}
+
+    def parameter_values(self) -> dict[str, float]:
+        """Each parameter's value in the model as written (a scenario's added link: its weight).
+
+        Examples
+        --------
+        >>> import gmsim
+        >>> gmsim.load_model().compile().parameter_values()["tau:funding"]
+        4.0
+        """
+        weights = {
+            name: float(link.weight) for name, link in zip(self.link_names, self.links, strict=True)
+        }
+        weights.update((name, float(w)) for name, w in self.added_weights.items())
+        factor = self.model.factor
+        return {
+            **{f"weight:{name}": w for name, w in weights.items()},
+            **{f"tau:{fid}": float(factor(fid).tau) for fid in self.state_names[: self.n_endo]},
+            **{f"initial:{fid}": float(factor(fid).initial) for fid in self._factor_states()},
+        }
 
     def _factor_states(self) -> list[str]:
         return [*self.state_names[: self.n_endo], *self.state_names[self.n_dynamic :]]

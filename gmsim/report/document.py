@@ -46,7 +46,6 @@ from gmsim import __version__
 from gmsim.analysis.comparison import compare, end_of_horizon, plot_comparison
 from gmsim.analysis.loops import LoopList
 from gmsim.errors import GmsimError, OutputError, ScenarioError
-from gmsim.factor.file import default_model_path, load_model
 from gmsim.factor.model import GROUPS, Model
 from gmsim.files.output import check_file_target, write_file
 from gmsim.plot.diagram import plot_diagram
@@ -66,6 +65,7 @@ from gmsim.report.narrative import (
     versus_baseline,
 )
 from gmsim.scenario import Scenario, load_scenario
+from gmsim.simulation.load import default_model_path, load_model
 
 __all__ = ["DEFAULT_SCENARIOS", "write_report"]
 

@@ -36,20 +36,23 @@ from typing import Any
 import numpy as np
 
 from gmsim.errors import ScenarioError, did_you_mean
+from gmsim.factor.ranges import RANGES as FACTOR_RANGES
 
 __all__ = ["PREFIX", "RANGES", "revalue", "scenario_parameters"]
 
 PREFIX = "scenario:"
 
 RANGES = {
-    "value": (0.0, 1.0),
-    "set": (0.0, 1.0),
-    "initial": (0.0, 1.0),
+    "value": FACTOR_RANGES["initial"],
+    "set": FACTOR_RANGES["initial"],
+    "initial": FACTOR_RANGES["initial"],
     "multiply": (0.0, math.inf),
-    "weight": (-1.0, 1.0),
-    "tau": (0.0, math.inf),
+    "weight": FACTOR_RANGES["weight"],
+    "tau": FACTOR_RANGES["tau"],
 }
-"""Valid values of each field of a scenario parameter."""
+"""Valid values of each field of a scenario parameter: levels (``value``, ``set``), weights,
+initial levels and tau as a factor model's (:data:`gmsim.factor.ranges.RANGES`); an event's
+``multiply`` any factor >= 0."""
 
 
 def _items(scenario: Any) -> dict[str, tuple[str, int, str, float]]:

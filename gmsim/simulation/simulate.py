@@ -42,7 +42,7 @@ def as_system(
             raise SimulationError("`scenario` needs a model, not an already compiled System")
         return model, "baseline"
     if model is None or isinstance(model, str | os.PathLike):
-        from gmsim.factor.file import load_model
+        from gmsim.simulation.load import load_model
 
         model = load_model(model)
     if equilibrium is not None and isinstance(model, Model):

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, NoReturn
 
-from gmsim.errors import GmsimError, did_you_mean
+from gmsim.errors import ExecutorError, did_you_mean
 
 __all__ = [
     "EXECUTORS",
@@ -58,10 +58,6 @@ EXECUTORS = ("inprocess", "processes", "dask")
 
 CONNECT_TIMEOUT = 5.0
 """Seconds to wait for a dask scheduler before giving up with a clear message."""
-
-
-class ExecutorError(GmsimError):
-    """An executor cannot be set up: a missing extra, an unreachable scheduler, bad options."""
 
 
 class Executor(ABC):

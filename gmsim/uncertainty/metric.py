@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gmsim.errors import GmsimError, did_you_mean
+from gmsim.errors import MetricError, did_you_mean
 
 __all__ = ["FUNCTIONS", "Metric", "MetricError", "parse_metrics"]
 
@@ -47,10 +47,6 @@ _PATTERN = re.compile(
     rf"^\s*(?:(?P<func>\w+)\(\s*(?P<var>{_NAME})\s*(?:,\s*(?P<a>{_NUM})\s*,\s*(?P<b>{_NUM})\s*)?\)"
     rf"|(?P<plain>{_NAME})(?:\s*@\s*(?P<at>{_NUM}|end))?)\s*(?::\s*(?P<better>higher|lower)\s*)?$"
 )
-
-
-class MetricError(GmsimError):
-    """A metric is written wrongly, or names a variable or month the run does not have."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ class Metric:
         >>> Metric.parse("effectiveness@")
         Traceback (most recent call last):
         ...
-        gmsim.uncertainty.metric.MetricError: cannot read metric 'effectiveness@'; write e.g. effectiveness, effectiveness@24, mean(effectiveness) or mean(effectiveness, 12, 36), with :lower if lower is better
+        gmsim.errors.MetricError: cannot read metric 'effectiveness@'; write e.g. effectiveness, effectiveness@24, mean(effectiveness) or mean(effectiveness, 12, 36), with :lower if lower is better
         """
         if isinstance(text, Metric):
             return text

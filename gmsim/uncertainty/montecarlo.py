@@ -40,10 +40,10 @@ import pandas as pd
 
 from gmsim.core.result import Result
 from gmsim.core.system import System
-from gmsim.errors import GmsimError, SimulationError, did_you_mean
+from gmsim.errors import GmsimError, MetricError, SimulationError, did_you_mean
 from gmsim.simulation.simulate import ModelLike
 from gmsim.uncertainty.executors import Executor, borrowed
-from gmsim.uncertainty.metric import Metric, MetricError
+from gmsim.uncertainty.metric import Metric
 from gmsim.uncertainty.runner import (
     CHUNK_SIZE,
     Failure,

@@ -469,7 +469,7 @@ def prepare(
 def _load_model(model: ModelLike):
     """A model named by path (or None: the default) loaded once, so that scenarios reuse it."""
     if model is None or isinstance(model, str | os.PathLike):
-        from gmsim.factor.file import load_model
+        from gmsim.simulation.load import load_model
 
         return load_model(model)
     return model

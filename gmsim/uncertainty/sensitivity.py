@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gmsim.errors import GmsimError, SimulationError, did_you_mean
+from gmsim.errors import MetricError, SensitivityError, SimulationError, did_you_mean
 from gmsim.simulation.simulate import ModelLike
 from gmsim.uncertainty.executors import Executor, borrowed
-from gmsim.uncertainty.metric import Metric, MetricError
+from gmsim.uncertainty.metric import Metric
 from gmsim.uncertainty.runner import (
     CHUNK_SIZE,
     Job,
@@ -70,10 +70,6 @@ METHODS = ("morris", "sobol")
 """Sensitivity methods."""
 
 DEFAULT_SAMPLES = {"morris": 100, "sobol": 512}
-
-
-class SensitivityError(GmsimError):
-    """A sensitivity analysis cannot be run as asked (sample counts, method, a metric that never moves)."""
 
 
 @dataclass(frozen=True)

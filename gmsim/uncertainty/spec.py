@@ -54,19 +54,31 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from gmsim.core.system import System
-from gmsim.errors import GmsimError, ModelError, did_you_mean
-from gmsim.factor.file import check_keys, locate, read_toml
-from gmsim.factor.model import Problem, format_key
+from gmsim.errors import Problem, SpecError, did_you_mean
+from gmsim.factor.ranges import RANGES as FACTOR_RANGES
+from gmsim.files.toml import (
+    Library,
+    array,
+    check_keys,
+    located,
+    number,
+    read_toml,
+    string,
+    strings,
+    table,
+    whole,
+)
+from gmsim.scenario.uncertain import PREFIX
+from gmsim.scenario.uncertain import RANGES as SCENARIO_RANGES
 from gmsim.uncertainty.sampling import SAMPLINGS, Marginal, ParameterSpace
 
 __all__ = [
     "DISTRIBUTIONS",
-    "VALID_RANGES",
+    "SPECS",
     "Distribution",
     "SpecError",
     "Uncertain",
@@ -82,20 +94,10 @@ __all__ = [
 DISTRIBUTIONS = ("uniform", "triangular", "normal")
 """Distributions a spec may give a parameter."""
 
-VALID_RANGES: dict[str, tuple[float, float]] = {
-    "weight": (-1.0, 1.0),
-    "tau": (0.0, math.inf),
-    "initial": (0.0, 1.0),
-}
-"""Valid values of a factor model's parameters, by the prefix of their names."""
-
 UNBOUNDED = (-math.inf, math.inf)
 
-SPEC_LIBRARY = "uncertainty"
-
-
-class SpecError(GmsimError):
-    """An uncertainty spec is invalid, or does not fit the model it is used with."""
+SPECS = Library("gmsim.models.uncertainty")
+"""The specs shipped with gmsim (``models/uncertainty/`` in the source tree)."""
 
 
 # -- distributions -------------------------------------------------------------------------------
@@ -135,7 +137,7 @@ class Distribution:
     >>> Distribution("uniform", low=0.3, high=0.1)
     Traceback (most recent call last):
     ...
-    gmsim.uncertainty.spec.SpecError: uniform: `low` (0.3) must be below `high` (0.1)
+    gmsim.errors.SpecError: uniform: `low` (0.3) must be below `high` (0.1)
     """
 
     kind: str
@@ -282,22 +284,16 @@ def _key_error(key: str, message: str) -> SpecError:
 
 
 def _valid_range(name: str, system: System | None = None) -> tuple[float, float]:
-    """The values parameter ``name`` may take: a scenario's level or weight by its field; a
-    factor model's weights, taus and initial levels by :data:`VALID_RANGES`; a system's own
-    ``parameter_ranges()`` where it offers them; else any number."""
-    kind = name.partition(":")[0]
-    if kind == "scenario":
-        from gmsim.scenario.uncertain import RANGES
-
-        return RANGES.get(name.rpartition(".")[2], UNBOUNDED)
-    ranges = getattr(system, "parameter_ranges", None)
-    if callable(ranges):
-        return tuple(ranges().get(name, UNBOUNDED))
-    from gmsim.factor.system import FactorSystem
-
-    if system is None or isinstance(system, FactorSystem):
-        return VALID_RANGES.get(kind, UNBOUNDED)
-    return UNBOUNDED
+    """The values parameter ``name`` may take: a scenario's number by its field
+    (:data:`gmsim.scenario.uncertain.RANGES`), a system's own parameter by its
+    :meth:`~gmsim.core.system.System.parameter_ranges`; with no system, as a
+    factor model's parameter of its kind (:data:`gmsim.factor.ranges.RANGES`);
+    else any number."""
+    if name.startswith(PREFIX):
+        return SCENARIO_RANGES.get(name.rpartition(".")[2], UNBOUNDED)
+    if system is None:
+        return FACTOR_RANGES.get(name.partition(":")[0], UNBOUNDED)
+    return tuple(system.parameter_ranges().get(name, UNBOUNDED))
 
 
 # -- entries of a spec -------------------------------------------------------------------------------
@@ -448,7 +444,7 @@ class UncertaintySpec:
             )
 
     def _where(self, key: tuple[str | int, ...] = (), message: str = "") -> str:
-        return _where(self.path, self.text, Problem(key, message))
+        return str(located(Problem(key, message), self.path, self.text))
 
     @classmethod
     def every_weight(cls, relative: float = 0.2, *, seed: int | None = None) -> UncertaintySpec:
@@ -517,8 +513,8 @@ class UncertaintySpec:
 def nominal_values(system: System) -> dict[str, float]:
     """Each parameter's value in the model as written (``{}`` where a system cannot say).
 
-    A system may offer ``parameter_values()`` (name -> value); a compiled factor
-    model reports its link weights, time constants and initial levels.
+    The system's own :meth:`~gmsim.core.system.System.parameter_values`; a
+    compiled factor model reports its link weights, time constants and initial levels.
 
     Examples
     --------
@@ -526,71 +522,41 @@ def nominal_values(system: System) -> dict[str, float]:
     >>> nominal_values(gmsim.load_model().compile())["tau:funding"]
     4.0
     """
-    values = getattr(system, "parameter_values", None)
-    if callable(values):
-        return {str(k): float(v) for k, v in values().items()}
-    model = getattr(system, "model", None)
-    links = getattr(system, "links", None)
-    if model is None or links is None:
-        return {}
-    out: dict[str, float] = {}
-    for name in system.parameter_names():
-        kind, _, target = name.partition(":")
-        if kind == "weight":
-            cause, effect = target.split("->")
-            out[name] = next(
-                float(link.weight) for link in links if (link.cause, link.effect) == (cause, effect)
-            )
-            out[name] = float(getattr(system, "added_weights", {}).get(target, out[name]))
-        elif kind in ("tau", "initial"):
-            out[name] = float(getattr(model.factor(target), kind))
-    return out
+    values = getattr(system, "parameter_values", None)  # an object that is no System: nothing
+    return {str(k): float(v) for k, v in values().items()} if callable(values) else {}
 
 
-# -- the resolved space ----------------------------------------------------------------------------
 # -- files ------------------------------------------------------------------------------------
-def _num(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
 def _names(x: Any) -> bool:
-    return isinstance(x, str) or (isinstance(x, list) and all(isinstance(v, str) for v in x) and bool(x))
-
-
-def _whole(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+    return isinstance(x, str) or (strings(x) and bool(x))
 
 
 TOP = {
-    "spec": (lambda x: isinstance(x, dict), "table", False),
-    "uncertain": (lambda x: isinstance(x, list), "array of tables [[uncertain]]", True),
+    "spec": (table, "table", False),
+    "uncertain": (array, "array of tables [[uncertain]]", True),
 }
 SPEC = {
-    "name": (lambda x: isinstance(x, str), "string", False),
-    "description": (lambda x: isinstance(x, str), "string", False),
-    "seed": (_whole, "whole number", False),
-    "runs": (_whole, "whole number", False),
-    "sampling": (lambda x: isinstance(x, str), "string", False),
-    "metrics": (
-        lambda x: isinstance(x, list) and all(isinstance(v, str) for v in x),
-        "list of strings",
-        False,
-    ),
+    "name": (string, "string", False),
+    "description": (string, "string", False),
+    "seed": (whole, "whole number", False),
+    "runs": (whole, "whole number", False),
+    "sampling": (string, "string", False),
+    "metrics": (strings, "list of strings", False),
 }
 ENTRY = {
     "parameter": (_names, "parameter name or list of names", False),
-    "every": (lambda x: isinstance(x, str), "string: weight, tau or initial", False),
-    "into": (lambda x: isinstance(x, str), "factor id", False),
-    "from": (lambda x: isinstance(x, str), "factor id", False),
-    "distribution": (lambda x: isinstance(x, str), "string: uniform, triangular or normal", True),
-    **{k: (_num, "number", False) for k in _DIST_KEYS},
-    "note": (lambda x: isinstance(x, str), "string", False),
+    "every": (string, "string: weight, tau or initial", False),
+    "into": (string, "factor id", False),
+    "from": (string, "factor id", False),
+    "distribution": (string, "string: uniform, triangular or normal", True),
+    **{k: (number, "number", False) for k in _DIST_KEYS},
+    "note": (string, "string", False),
 }
 
 
 def spec_library() -> Path:
     """The folder of specs shipped with gmsim (``models/uncertainty``)."""
-    return Path(str(resources.files("gmsim.models").joinpath(SPEC_LIBRARY)))
+    return SPECS.folder()
 
 
 def list_specs() -> list[str]:
@@ -601,8 +567,7 @@ def list_specs() -> list[str]:
     >>> "every_weight_20" in list_specs()
     True
     """
-    folder = spec_library()
-    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+    return SPECS.names()
 
 
 def load_spec(path: str | os.PathLike | None = None) -> UncertaintySpec:
@@ -621,22 +586,15 @@ def load_spec(path: str | os.PathLike | None = None) -> UncertaintySpec:
     >>> spec.uncertain[0].describe(), spec.uncertain[0].distribution.relative
     ('every weight', 0.2)
     """
-    if path is None:
-        path = "every_weight_20"
-    path = Path(path)
-    if path.suffix != ".toml" and not path.exists() and path.name == str(path):
-        shipped = spec_library() / f"{path}.toml"
-        if not shipped.exists():
-            raise SpecError(
-                f"no spec file '{path}' and no shipped spec of that name"
-                f"{did_you_mean(str(path), list_specs())}; shipped specs: {', '.join(list_specs())}"
-            )
-        path = shipped
-    try:
-        data, text = read_toml(path)
-    except ModelError as exc:
-        raise SpecError(str(exc)) from None
-    return parse_spec(data, path=str(path), text=text)
+    ref = "every_weight_20" if path is None else path
+    found = SPECS.resolve(ref)
+    if found is None:
+        raise SpecError(
+            f"no spec file '{ref}' and no shipped spec of that name"
+            f"{did_you_mean(str(ref), list_specs())}; shipped specs: {', '.join(list_specs())}"
+        )
+    data, text = read_toml(found, error=SpecError)
+    return parse_spec(data, path=str(found), text=text)
 
 
 def parse_spec(
@@ -666,7 +624,7 @@ def parse_spec(
             if entry is not None:
                 built.append(entry)
     if problems:
-        raise SpecError("\n".join(_where(path, text, p) for p in problems))
+        raise SpecError("\n".join(str(located(p, path, text)) for p in problems))
     return UncertaintySpec(
         uncertain=tuple(built),
         seed=head.get("seed"),
@@ -699,10 +657,3 @@ def _entry(table: dict[str, Any], key: tuple[str | int, ...]) -> tuple[list[Prob
     except SpecError as exc:
         return [Problem((*key, "every" if "every" in table else "parameter"), str(exc))], None
     return [], entry
-
-
-def _where(path: str | None, text: str | None, problem: Problem) -> str:
-    line = locate(text, problem.key) if text else None
-    at = f"{path}:{line}" if path and line else str(path or "")
-    parts = [s for s in (at, format_key(problem.key), problem.message) if s]
-    return ": ".join(parts)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from gmsim.xmile import builtins as bi
+import gmsim.xmile.builtins as bi
 from gmsim.xmile.expr import Binary, Call, If, Num, Unary
 from gmsim.xmile.flat import ActiveInitial, Delayed, Initial, Items, Lookup, Previous, Ref, Select
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from gmsim.errors import ModelError
+from gmsim.errors import EquationError
 
 __all__ = [
     "Binary",
@@ -44,16 +44,6 @@ __all__ = [
     "tokenize",
     "walk",
 ]
-
-
-class EquationError(ModelError):
-    """An equation that cannot be read; ``position`` is the 0-based offset of the problem."""
-
-    def __init__(self, message: str, *, equation: str = "", position: int | None = None):
-        self.message = message
-        self.equation = equation
-        self.position = position
-        super().__init__(message)
 
 
 # -- the syntax tree ------------------------------------------------------------------------------
@@ -405,7 +395,7 @@ def parse(text: str) -> Node:
     >>> parse("(a + ")
     Traceback (most recent call last):
     ...
-    gmsim.xmile.expr.EquationError: expected a number, a name or '(' but found 'the end of the equation'
+    gmsim.errors.EquationError: expected a number, a name or '(' but found 'the end of the equation'
     """
     parser = _Parser(text)
     if parser.token.kind == "end":

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 
+import gmsim.xmile.builtins as bi
 from gmsim.errors import ModelError, did_you_mean
-from gmsim.xmile import builtins as bi
 from gmsim.xmile.arrays import ArrayResolution
 from gmsim.xmile.expansion import Expansion
 from gmsim.xmile.expr import (

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+import gmsim.xmile.builtins as bi
 from gmsim.core.system import Interventions
 from gmsim.factor.model import Simulation
-from gmsim.xmile import builtins as bi
 from gmsim.xmile.flat import FlatVariable
 from gmsim.xmile.flatten import flatten, is_vensim
 from gmsim.xmile.reader import Document, read_xmile, read_xmile_text

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+import gmsim.xmile.builtins as bi
 from gmsim.core.system import Forcing, Interventions, Params, System
 from gmsim.errors import ModelError, ScenarioError, SimulationError, did_you_mean
-from gmsim.xmile import builtins as bi
 from gmsim.xmile.compiler import Compiler, History
 from gmsim.xmile.expr import Call
 from gmsim.xmile.flat import Delayed, FlatVariable, Initial, Previous, Ref, children, refs
