@@ -56,7 +56,7 @@ _LAZY = {
     "monte_carlo": "gmsim.uncertainty.montecarlo",
     "sensitivity": "gmsim.uncertainty.sensitivity",
     "load_xmile": "gmsim.xmile",
-    "export_xmile": "gmsim.xmile.writer",
+    "export_xmile": "gmsim.simulation.export",
     "write_report": "gmsim.report.document",
 }
 

@@ -19,7 +19,8 @@ from gmsim import Dynamics, Event, Factor, Forcing, Interventions, Link, Model, 
 from gmsim.cli import main
 from gmsim.core.paths import Constant, Pulse, Ramp, Step, Table
 from gmsim.errors import ModelError, OutputError, ScenarioError, SimulationError
-from gmsim.xmile.writer import XMILE_NAMESPACE, XMILE_RESERVED, export_xmile, xmile_reference, xmile_text
+from gmsim.simulation.export import export_xmile
+from gmsim.xmile.writer import XMILE_NAMESPACE, XMILE_RESERVED, xmile_reference, xmile_text
 
 NS = {"x": XMILE_NAMESPACE}
 
@@ -606,7 +607,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("gmsim.xmile.writer.os.replace", refuse)
+    monkeypatch.setattr("gmsim.simulation.export.os.replace", refuse)
     with pytest.raises(OutputError, match=r"m\.xmile: cannot be written \(Permission denied\)"):
         export_xmile(None, target)
     assert target.read_text(encoding="utf-8") == "old"

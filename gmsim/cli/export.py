@@ -7,7 +7,7 @@ import sys
 
 from gmsim.cli._common import add_model_argument, add_run_options, run_options
 from gmsim.errors import GmsimError, did_you_mean
-from gmsim.xmile.writer import export_xmile
+from gmsim.simulation.export import export_xmile
 
 FORMATS = ("xmile",)
 """Formats ``gmsim export --to`` writes."""

@@ -35,6 +35,7 @@ from gmsim.factor.ranges import RANGES, interval, within
 
 __all__ = [
     "GROUPS",
+    "GROUP_TITLES",
     "KINDS",
     "METHODS",
     "Dynamics",
@@ -55,6 +56,16 @@ GROUPS = (
     "outcome",
 )
 """The paper's groups of factors (sections 2.1-2.4), plus processes and outcomes."""
+
+GROUP_TITLES = {
+    "external_enabler": "External enablers (2.1)",
+    "internal_enabler": "Internal enablers (2.2)",
+    "external_barrier": "External barriers (2.3)",
+    "internal_barrier": "Internal barriers (2.4)",
+    "process": "Processes",
+    "outcome": "Outcomes",
+}
+"""Each group's title, with the paper's section, for tables, plots and exported files."""
 
 KINDS = ("endogenous", "exogenous", "composite")
 """How a factor's level is set: by its causes, by a time path, or as a weighted mean."""

@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gmsim.core.result import Result
-from gmsim.factor.model import GROUPS
+from gmsim.factor.model import GROUP_TITLES, GROUPS
 
 __all__ = [
     "GROUP_TITLES",
@@ -28,15 +28,6 @@ __all__ = [
 
 OUTCOMES = ("effectiveness", "information_disclosure", "public_service", "citizen_engagement")
 """The composite outcome and its three dimensions (paper, abstract)."""
-
-GROUP_TITLES = {
-    "external_enabler": "External enablers (2.1)",
-    "internal_enabler": "Internal enablers (2.2)",
-    "external_barrier": "External barriers (2.3)",
-    "internal_barrier": "Internal barriers (2.4)",
-    "process": "Processes",
-    "outcome": "Outcomes",
-}
 
 
 def headline_variables(result: Result) -> list[str]:

@@ -23,15 +23,30 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gmsim.errors import GmsimError, did_you_mean
+from gmsim.core.system import System
+from gmsim.errors import GmsimError, SpecError, did_you_mean
+from gmsim.factor.ranges import RANGES as FACTOR_RANGES
+from gmsim.scenario.uncertain import PREFIX
+from gmsim.scenario.uncertain import RANGES as SCENARIO_RANGES
 
-__all__ = ["SAMPLE_BLOCK", "SAMPLINGS", "Marginal", "ParameterSpace"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "DISTRIBUTION_KEYS",
+    "SAMPLE_BLOCK",
+    "SAMPLINGS",
+    "Distribution",
+    "Marginal",
+    "ParameterSpace",
+    "distribution_problems",
+    "valid_range",
+]
 
 SAMPLINGS = ("random", "latin")
 """Monte Carlo sampling: plain random, or Latin hypercube within each block of samples."""
@@ -182,3 +197,199 @@ class ParameterSpace:
                 for m in self.marginals
             ]
         )
+
+
+DISTRIBUTIONS = ("uniform", "triangular", "normal")
+"""Distributions a spec may give a parameter."""
+
+UNBOUNDED = (-math.inf, math.inf)
+
+
+# -- distributions -------------------------------------------------------------------------------
+DISTRIBUTION_KEYS = ("low", "high", "mode", "mean", "sd", "relative", "relative_sd", "plus_minus")
+_ALLOWED = {
+    "uniform": ("low", "high", "relative", "plus_minus"),
+    "triangular": ("low", "high", "mode", "relative", "plus_minus"),
+    "normal": ("mean", "sd", "relative_sd", "low", "high"),
+}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A distribution as a spec states it, possibly relative to each parameter's nominal value.
+
+    Parameters
+    ----------
+    kind : str
+        ``"uniform"``, ``"triangular"`` or ``"normal"``.
+    low, high : float, optional
+        Absolute bounds (the normal's truncation when given).
+    mode : float, optional
+        Peak of a triangle; the nominal value when left out.
+    mean, sd : float, optional
+        The normal's mean (default: nominal) and standard deviation.
+    relative : float, optional
+        Uniform or triangular on ``nominal × (1 ± relative)``.
+    relative_sd : float, optional
+        The normal's sd as a share of ``|nominal|``.
+    plus_minus : float, optional
+        Uniform or triangular on ``nominal ± plus_minus``.
+
+    Examples
+    --------
+    >>> Distribution("uniform", relative=0.2).marginal("weight:a->b", 0.5).describe()
+    'uniform on [0.4, 0.6]'
+    >>> Distribution("uniform", low=0.3, high=0.1)
+    Traceback (most recent call last):
+    ...
+    gmsim.errors.SpecError: uniform: `low` (0.3) must be below `high` (0.1)
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    relative: float | None = None
+    relative_sd: float | None = None
+    plus_minus: float | None = None
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SpecError("; ".join(f"{self.kind}: {p}" for _, p in problems))
+
+    def given(self) -> dict[str, float]:
+        """The numbers the spec gives (name -> value)."""
+        return {k: getattr(self, k) for k in DISTRIBUTION_KEYS if getattr(self, k) is not None}
+
+    def problems(self) -> list[tuple[str, str]]:
+        """``(key, message)`` for every inconsistency; empty when the distribution is valid."""
+        return distribution_problems(self.kind, self.given())
+
+    def marginal(
+        self, name: str, nominal: float | None, valid: tuple[float, float] | None = None
+    ) -> Marginal:
+        """The concrete distribution of parameter ``name`` whose nominal value is ``nominal``.
+
+        Relative ranges are clipped to the valid range; absolute ones must lie in it.
+        """
+        low_ok, high_ok = valid or valid_range(name)
+        given = self.given()
+        needs_nominal = (
+            any(k in given for k in ("relative", "relative_sd", "plus_minus"))
+            or (self.kind == "triangular" and "mode" not in given)
+            or (self.kind == "normal" and "mean" not in given)
+        )
+        if needs_nominal and nominal is None:
+            raise SpecError(
+                f"'{name}': this model type does not report nominal values, so a range relative "
+                "to it cannot be made; give absolute `low` and `high` (and `mode` or `mean`)"
+            )
+        for key in ("low", "high", "mode", "mean"):
+            if key in given and not low_ok <= given[key] <= high_ok:
+                raise SpecError(
+                    f"'{name}': `{key}` = {given[key]:g} is outside the valid range "
+                    f"[{low_ok:g}, {high_ok:g}] of this parameter"
+                )
+        if self.kind == "normal":
+            mean = given.get("mean", nominal)
+            sd = given["sd"] if "sd" in given else given["relative_sd"] * abs(nominal)
+            low, high = (
+                max(given.get("low", -math.inf), low_ok),
+                min(given.get("high", math.inf), high_ok),
+            )
+            if sd == 0:
+                return Marginal(name, "normal", mean, mean, mean=mean, sd=0.0)
+            return Marginal(name, "normal", low, high, mean=float(mean), sd=float(sd))
+        if "relative" in given:
+            a, b = sorted((nominal * (1 - given["relative"]), nominal * (1 + given["relative"])))
+        elif "plus_minus" in given:
+            a, b = nominal - given["plus_minus"], nominal + given["plus_minus"]
+        else:
+            a, b = given["low"], given["high"]
+        a, b = max(a, low_ok), min(b, high_ok)
+        if low_ok == 0.0 and a == 0.0 and name.startswith("tau:"):
+            raise SpecError(f"'{name}': the range reaches tau = 0; a time constant must be > 0")
+        mode = float(min(max(given.get("mode", nominal if nominal is not None else a), a), b))
+        if self.kind == "uniform":
+            return Marginal(name, "uniform", float(a), float(b))
+        return Marginal(name, "triangular", float(a), float(b), mode=mode)
+
+
+def distribution_problems(kind: str, given: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(key, message)`` for every problem of a distribution ``kind`` with the numbers ``given``.
+
+    Examples
+    --------
+    >>> distribution_problems("uniform", {"low": 0.5, "high": 0.2})
+    [('low', '`low` (0.5) must be below `high` (0.2)')]
+    """
+    if kind not in DISTRIBUTIONS:
+        return [
+            (
+                "distribution",
+                f"unknown distribution '{kind}'{did_you_mean(kind, DISTRIBUTIONS)}; "
+                f"expected one of {', '.join(DISTRIBUTIONS)}",
+            )
+        ]
+    out: list[tuple[str, str]] = []
+    for key, value in given.items():
+        if key not in _ALLOWED[kind]:
+            out.append((key, f"has no meaning for a {kind} distribution; use {_usage(kind)}"))
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            out.append((key, f"expected a finite number, got {value!r}"))
+    if out:
+        return out
+    for key in ("relative", "plus_minus", "sd", "relative_sd"):
+        if key in given and given[key] < 0:
+            out.append((key, f"must be >= 0, got {given[key]:g}"))
+    if kind == "normal":
+        if ("sd" in given) == ("relative_sd" in given):
+            out.append(("sd", "give exactly one of `sd` or `relative_sd`"))
+        elif given.get("sd") == 0:
+            out.append(("sd", "must be > 0 (leave the parameter out of the spec to keep it fixed)"))
+    else:
+        ways = [k for k in ("relative", "plus_minus") if k in given]
+        absolute = "low" in given or "high" in given
+        if len(ways) + absolute != 1:
+            out.append(
+                (
+                    "distribution",
+                    f"give one of: `low` and `high`, `relative`, or `plus_minus` ({_usage(kind)})",
+                )
+            )
+        elif absolute and ("low" not in given or "high" not in given):
+            out.append(("low" if "low" not in given else "high", "give both `low` and `high`"))
+    if "low" in given and "high" in given and not given["low"] < given["high"]:
+        out.append(("low", f"`low` ({given['low']:g}) must be below `high` ({given['high']:g})"))
+    elif "mode" in given and "low" in given and not given["low"] <= given["mode"] <= given["high"]:
+        out.append(
+            (
+                "mode",
+                f"must lie in [low, high] = [{given['low']:g}, {given['high']:g}], got {given['mode']:g}",
+            )
+        )
+    return out
+
+
+def _usage(kind: str) -> str:
+    return {
+        "uniform": "`low` and `high`, `relative` or `plus_minus`",
+        "triangular": "`low`, `mode`, `high`, or `relative` / `plus_minus` around the nominal value",
+        "normal": "`sd` or `relative_sd`, optional `mean`, `low`, `high`",
+    }[kind]
+
+
+def valid_range(name: str, system: System | None = None) -> tuple[float, float]:
+    """The values parameter ``name`` may take: a scenario's number by its field
+    (:data:`gmsim.scenario.uncertain.RANGES`), a system's own parameter by its
+    :meth:`~gmsim.core.system.System.parameter_ranges`; with no system, as a
+    factor model's parameter of its kind (:data:`gmsim.factor.ranges.RANGES`);
+    else any number."""
+    if name.startswith(PREFIX):
+        return SCENARIO_RANGES.get(name.rpartition(".")[2], UNBOUNDED)
+    if system is None:
+        return FACTOR_RANGES.get(name.partition(":")[0], UNBOUNDED)
+    return tuple(system.parameter_ranges().get(name, UNBOUNDED))
