@@ -49,7 +49,7 @@ _LAZY = {
     "Loop": "gmsim.analysis.loops",
     "find_loops": "gmsim.analysis.loops",
     "loop_dominance": "gmsim.analysis.dominance",
-    "dominance_shift": "gmsim.analysis.dominance",
+    "dominance_shift": "gmsim.analysis.shift",
     "plot_diagram": "gmsim.plot.diagram",
     "UncertaintySpec": "gmsim.uncertainty.spec",
     "load_spec": "gmsim.uncertainty.spec",

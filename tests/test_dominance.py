@@ -11,12 +11,14 @@ import pandas as pd
 import pytest
 
 import gmsim
-from gmsim.analysis.dominance import AT_REST, dominance_shift, loop_dominance
-from gmsim.analysis.loops import LoopError, find_loops
+from gmsim.analysis.dominance import loop_dominance
+from gmsim.analysis.dominance_result import AT_REST
+from gmsim.analysis.loops import find_loops
+from gmsim.analysis.shift import dominance_shift
 from gmsim.cli import main
 from gmsim.core.paths import Constant
 from gmsim.core.system import Event, Forcing, Interventions, Params, System
-from gmsim.errors import GmsimError, SimulationError
+from gmsim.errors import GmsimError, LoopError, SimulationError
 from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 
 
@@ -438,27 +440,29 @@ def test_the_docstring_examples_run():
 
 
 def test_exact_accelerations_match_the_numerical_derivative_of_the_rates_under_a_ramp():
-    from gmsim.analysis.dominance import _edge_logscores, _factor_scoring, _StateView
-    from gmsim.core.integrate import integrate
+    from gmsim.analysis.dominance import _edge_logscores, _scoring
     from gmsim.core.paths import Ramp
+    from gmsim.core.solve import RunSettings, solve
 
     ramp = Interventions(
         forcings=(Forcing("policy_support", Ramp(start=1, end=10, value=0.9, base=0.6)),)
     )
     system = gmsim.load_model().compile(ramp)
     p = system.parameters()
-    time, states = integrate(_StateView(system), p, start=0, stop=12, dt=0.01, method="rk4")
-    sc = _factor_scoring(system, p, time, states[0])
-    slope = sc.rates[:, system.state_names.index("policy_support")]
+    run = solve(system, p, RunSettings(start=0, stop=12, dt=0.01, method="rk4"), save="states")
+    time, states = run.time, run.values
+    sc = _scoring(system, p, time, states[0])
+    dynamic = [sc.nodes.index(s) for s in system.state_names[: system.n_dynamic]]
+    slope = sc.rates[:, sc.nodes.index("policy_support")]
     assert slope[(time > 1) & (time < 10)] == pytest.approx(0.3 / 9)
     assert not slope[(time < 1) | (time >= 10)].any()
     for k in range(0, len(time), 97):  # the rates are the system's own rhs
         expected = system.rhs(time[k], states[0, k : k + 1], p)[0, : system.n_dynamic]
-        np.testing.assert_allclose(sc.rates[k, : system.n_dynamic], expected, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(sc.rates[k, dynamic], expected, rtol=1e-12, atol=1e-15)
     _edge_logscores(sc, atol=1e-12)  # fills in the composites' rates by the chain rule
     acc = np.zeros_like(sc.rates)
     np.add.at(acc.T, sc.dst, (sc.gains * sc.rates[:, sc.src]).T)
-    numeric = np.gradient(sc.rates[:, : system.n_dynamic], time, axis=0)
+    numeric = np.gradient(sc.rates[:, dynamic], time, axis=0)
     inside = (time > 2) & (time < 9)  # away from the ramp's kinks
     scale = np.abs(numeric[inside]).max()
-    assert np.abs(acc[inside, : system.n_dynamic] - numeric[inside]).max() < 1e-4 * scale
+    assert np.abs(acc[inside][:, dynamic] - numeric[inside]).max() < 1e-4 * scale

@@ -358,5 +358,5 @@ def test_loop_dominance_refuses_links_through_hidden_builtin_stocks():
     params = system.parameters()
     with pytest.raises(SimulationError, match="passes through the stock of a smooth or delay builtin"):
         system.link_gains(0.0, system.initial_state(params), params)
-    with pytest.raises(SimulationError, match="perceived~SMTH1"):
+    with pytest.raises(SimulationError, match=r"'level' -> 'perceived' .* smooth or delay builtin"):
         gmsim.loop_dominance(m)

@@ -44,12 +44,14 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import pandas as pd
 
+from gmsim.analysis.words import POLARITY, count
 from gmsim.errors import LoopError, did_you_mean
 
 __all__ = [
@@ -59,7 +61,10 @@ __all__ = [
     "LoopList",
     "adjustment_loops",
     "causal_graph",
+    "describe_loop",
     "find_loops",
+    "loop_summary",
+    "loop_table",
 ]
 
 DEFAULT_MAX_LOOPS = 10_000
@@ -221,8 +226,6 @@ class LoopList(Sequence[Loop]):
 
     def summary(self) -> str:
         """One line: how many loops, of which polarity and length, and whether the list is cut."""
-        from gmsim.report.narrative import count  # narrative builds on dominance, which builds on loops
-
         if not self.loops:
             return no_loops_message(self.model)
         fb = self.feedback
@@ -266,6 +269,92 @@ class LoopList(Sequence[Loop]):
             ],
             columns=["id", "polarity", "kind", "length", "delayed_links", "delay", "variables", "name"],
         )
+
+
+def loop_table(loops: LoopList) -> str:
+    """The loops as a text table: id, polarity, links, delay, name (wrapped at 80 characters).
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> print(loop_table(gmsim.find_loops().select(["R1"])))
+      id   pol  links  delay  loop
+      R1   R        3         Public trust → Citizen engagement → Effectiveness
+    """
+    lines = [f"  {'id':<5}{'pol':<5}{'links':>5}{'delay':>7}  loop"]
+    for lp in loops:
+        delay = f"{lp.delay:g}" if lp.delay else ""
+        wrapped = textwrap.wrap(lp.name, width=80) or [""]
+        lines.append(f"  {lp.id:<5}{lp.polarity:<5}{lp.length:>5}{delay:>7}  {wrapped[0]}")
+        lines.extend(" " * 24 + more for more in wrapped[1:])
+    return "\n".join(lines)
+
+
+def describe_loop(loop: Loop, graph: nx.DiGraph) -> str:
+    """One loop link by link: sign, weight, delay and the source (paper section) of each link.
+
+    ``graph`` is the causal graph the loop was found in (see :func:`causal_graph`).
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> model = gmsim.load_model()
+    >>> print(describe_loop(gmsim.find_loops(model)["B3"], model.graph()))
+    B3: balancing loop of 3 link(s)
+      Workload → Responsiveness → Citizen engagement
+      workload -> responsiveness: - weight -0.4  [2.4.6]
+      responsiveness -> citizen_engagement: + weight 0.3  [2.4.6]
+      citizen_engagement -> workload: + weight 0.5  [2.4.3, 2.4.6]
+    """
+    lines = [
+        f"{loop.id}: {POLARITY[loop.polarity]} loop of {loop.length} link(s)"
+        + (" (adjustment)" if loop.kind != "feedback" else "")
+    ]
+    lines.append(f"  {loop.name}")
+    if loop.kind != "feedback":
+        lines.append("  the factor's first-order adjustment toward the level its causes set (−x/τ)")
+        return "\n".join(lines)
+    for (cause, effect), sign, delay in zip(loop.links, loop.signs, loop.delays, strict=True):
+        data = graph.edges[cause, effect]
+        what = f"{'+' if sign > 0 else '-' if sign < 0 else '0'} weight {data.get('weight', float('nan')):g}"
+        if delay:
+            what += f", delay {delay:g} months"
+        if data.get("kind") == "composite":
+            what += " (part of the composite)"
+        source = f"  [{data['source']}]" if data.get("source") else ""
+        lines.append(f"  {cause} -> {effect}: {what}{source}")
+    return "\n".join(lines)
+
+
+def loop_summary(loops: LoopList, *, loop: str | None = None, graph: nx.DiGraph | None = None) -> str:
+    """What ``gmsim loops`` prints: the count of loops, then their table or one loop link by link.
+
+    Parameters
+    ----------
+    loops : LoopList
+        From :func:`find_loops`.
+    loop : str, optional
+        A loop id: describe this loop (:func:`describe_loop`) instead of listing all.
+    graph : networkx.DiGraph, optional
+        The graph the loops were found in; needed with ``loop``.
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> print(loop_summary(gmsim.find_loops()).splitlines()[0])
+    96 feedback loops (54 reinforcing, 42 balancing), 3 to 11 links long
+    """
+    lines = [loops.summary()]
+    if loop:
+        if graph is None:
+            raise LoopError(
+                "`graph` is needed to describe a loop's links: pass the causal graph the loops were "
+                "found in (causal_graph(model))"
+            )
+        lines.append(describe_loop(loops.get(loop), graph))
+    elif loops:
+        lines.append(loop_table(loops))
+    return "\n".join(lines)
 
 
 def no_loops_message(model: str = "") -> str:

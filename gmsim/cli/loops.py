@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from gmsim.analysis.dominance import AT_REST, Dominance, DominanceShift, dominance_shift, loop_dominance
-from gmsim.analysis.loops import DEFAULT_MAX_LOOPS, LoopList, find_loops
+from gmsim.analysis.dominance import loop_dominance
+from gmsim.analysis.dominance_result import Dominance
+from gmsim.analysis.loops import DEFAULT_MAX_LOOPS, find_loops, loop_summary
+from gmsim.analysis.shift import DominanceShift, dominance_shift
+from gmsim.analysis.summary import dominance_summary, shift_summary
 from gmsim.cli._common import add_model_argument, add_run_options, run_options
 from gmsim.errors import GmsimError
 from gmsim.files.output import check_writable, output_dir
@@ -89,11 +91,7 @@ def main(args: argparse.Namespace) -> int:
     loops = find_loops(
         system, max_length=args.max_length, max_loops=args.max_loops, adjustment=args.adjustment
     )
-    print(loops.summary())
-    if args.loop:
-        print(describe_loop(loops, args.loop, system.graph))
-    elif loops:
-        print(loop_table(loops))
+    print(loop_summary(loops, loop=args.loop, graph=system.graph))
     dominance = shift = None
     if args.dominance:
         mode = "include" if args.adjustment else "exclude"
@@ -115,9 +113,9 @@ def main(args: argparse.Namespace) -> int:
         if shift is not None:
             write_shift(shift, stage)
     if dominance is not None:
-        print(dominance_report(dominance))
+        print("\n" + dominance_summary(dominance))
     if shift is not None:
-        print(shift_report(shift))
+        print("\n" + shift_summary(shift))
     written = ["loops.csv"]
     if dominance is not None:
         written += [
@@ -131,41 +129,6 @@ def main(args: argparse.Namespace) -> int:
         written += ["shift.csv", "shift.png"]
     print(f"wrote {args.out}/{', '.join(written)}")
     return 0
-
-
-def loop_table(loops: LoopList) -> str:
-    """The loops as a text table: id, polarity, links, delay, name (wrapped)."""
-    lines = [f"  {'id':<5}{'pol':<5}{'links':>5}{'delay':>7}  loop"]
-    for lp in loops:
-        delay = f"{lp.delay:g}" if lp.delay else ""
-        wrapped = textwrap.wrap(lp.name, width=80) or [""]
-        lines.append(f"  {lp.id:<5}{lp.polarity:<5}{lp.length:>5}{delay:>7}  {wrapped[0]}")
-        lines.extend(" " * 24 + more for more in wrapped[1:])
-    return "\n".join(lines)
-
-
-def describe_loop(loops: LoopList, id: str, graph) -> str:
-    """One loop link by link: weight, sign, delay and the paper section of each link."""
-    lp = loops.get(id)
-    kind = {"R": "reinforcing", "B": "balancing", "U": "undetermined"}[lp.polarity]
-    lines = [
-        f"{lp.id}: {kind} loop of {lp.length} link(s)"
-        + (" (adjustment)" if lp.kind != "feedback" else "")
-    ]
-    lines.append(f"  {lp.name}")
-    if lp.kind != "feedback":
-        lines.append("  the factor's first-order adjustment toward the level its causes set (−x/τ)")
-        return "\n".join(lines)
-    for (cause, effect), sign, delay in zip(lp.links, lp.signs, lp.delays, strict=True):
-        data = graph.edges[cause, effect]
-        what = f"{'+' if sign > 0 else '-' if sign < 0 else '0'} weight {data.get('weight', float('nan')):g}"
-        if delay:
-            what += f", delay {delay:g} months"
-        if data.get("kind") == "composite":
-            what += " (part of the composite)"
-        source = f"  [{data['source']}]" if data.get("source") else ""
-        lines.append(f"  {cause} -> {effect}: {what}{source}")
-    return "\n".join(lines)
 
 
 def write_dominance(dominance: Dominance, folder: Path) -> None:
@@ -189,59 +152,3 @@ def write_shift(shift: DominanceShift, folder: Path) -> None:
     fig = shift.plot()
     fig.savefig(folder / "shift.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
-
-
-def dominance_report(dominance: Dominance) -> str:
-    """Who leads when: the periods by polarity, then by loop."""
-    lines = [f"\nLoop dominance | {dominance.model} | scenario: {dominance.scenario}"]
-    if not abs(dominance.relative).any():
-        lines.append(
-            "  the run is at rest: no loop is active (a model started at equilibrium moves only under a "
-            "scenario; use --scenario, or --no-equilibrium)"
-        )
-        return "\n".join(lines)
-    lines.append("  majority by polarity (R: reinforcing loops together, B: balancing):")
-    for row in dominance.periods(by="polarity").itertuples():
-        if row.loop == AT_REST:
-            lines.append(f"    months {row.start:>6g} - {row.end:<6g} at rest")
-        else:
-            lines.append(
-                f"    months {row.start:>6g} - {row.end:<6g} {row.polarity} {row.share:4.0%}, led by {row.loop}"
-            )
-    lines.append("  leading loop (dominant by itself when marked *):")
-    for row in dominance.periods().itertuples():
-        if row.loop == AT_REST:
-            continue
-        mark = "*" if row.alone else " "
-        lines.append(
-            f"    months {row.start:>6g} - {row.end:<6g} {row.loop:<5}{mark}{row.share:4.0%}  "
-            f"{textwrap.shorten(row.name, 70, placeholder=' …')}"
-        )
-    adj = dominance.adjustment_share
-    if dominance.adjustment == "exclude" and (adj == adj).any():
-        lines.append(
-            f"  factors' own adjustment loops (left out above) hold {float(pd.Series(adj).mean()):.0%} of all "
-            "loop activity on average; --adjustment compares them too"
-        )
-    return "\n".join(lines)
-
-
-def shift_report(shift: DominanceShift) -> str:
-    """The loops that gained and lost most share against the reference run."""
-    lines = [f"\nDominance shift | {shift.scenario.scenario} against {shift.reference.scenario}"]
-    if shift.note:
-        lines.append(f"  note: {shift.note}")
-    table = shift.table()
-    if table.empty:
-        lines.append("  no loop is active in either run")
-        return "\n".join(lines)
-    lines.append(
-        f"  {'loop':<6}{'scenario':>9}{'reference':>10}{'change':>8}  largest gain / loss (month)"
-    )
-    for row in table.head(8).itertuples():
-        gain = f"{row.largest_gain:+.2f} ({row.gain_month:g})" if row.largest_gain > 0 else "-"
-        loss = f"{row.largest_loss:+.2f} ({row.loss_month:g})" if row.largest_loss < 0 else "-"
-        lines.append(
-            f"  {row.id:<6}{row.share_scenario:>9.1%}{row.share_reference:>10.1%}{row.change:>+8.1%}  {gain} / {loss}"
-        )
-    return "\n".join(lines)

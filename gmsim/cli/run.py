@@ -6,10 +6,11 @@ import argparse
 
 import matplotlib.pyplot as plt
 
+from gmsim.analysis.summary import run_summary
 from gmsim.cli._common import add_model_argument, add_run_options, run_options
 from gmsim.core.result import Result
 from gmsim.files.output import check_writable, output_dir
-from gmsim.plot.results import headline_variables, plot_effectiveness, plot_overview
+from gmsim.plot.results import plot_effectiveness, plot_overview
 from gmsim.simulation.simulate import simulate
 
 
@@ -34,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
     result = simulate(args.model, scenario=args.scenario, **run_options(args))
     with output_dir(args.out) as stage:
         write_run(result, stage)
-    print(summary(result))
+    print(run_summary(result))
     print(f"wrote {args.out}/trajectories.csv, effectiveness.png, overview.png")
     return 0
 
@@ -48,23 +49,3 @@ def write_run(result: Result, folder) -> None:
     fig = plot_overview(result)
     fig.savefig(folder / "overview.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-
-
-def summary(result: Result) -> str:
-    """A few lines: what ran, the headline variables at start and end, the biggest movers."""
-    first, last = result.values[0, 0], result.values[0, -1]
-    lines = [
-        f"{result.model} | scenario: {result.scenario} | {result.time_label} | {result.method}",
-        f"  {'variable':<28}{'start':>8}{'end':>8}{'change':>9}",
-    ]
-    for v in headline_variables(result):
-        i = result.variables.index(v)
-        lines.append(f"  {v:<28}{first[i]:>8.3f}{last[i]:>8.3f}{last[i] - first[i]:>+9.3f}")
-    moves = sorted(range(len(result.variables)), key=lambda i: -abs(last[i] - first[i]))[:3]
-    moved = [
-        f"{result.variables[i]} {last[i] - first[i]:+.3f}"
-        for i in moves
-        if abs(last[i] - first[i]) > 1e-6
-    ]
-    lines.append("  largest changes: " + (", ".join(moved) if moved else "none (the run is at rest)"))
-    return "\n".join(lines)

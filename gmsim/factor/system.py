@@ -377,6 +377,68 @@ class FactorSystem(System):
         """A factor's level as a linear function of the states (composites folded)."""
         return self._O[:, self.variable_names.index(factor)]
 
+    def link_gains(
+        self, t: float, y: np.ndarray, params: FactorParams
+    ) -> dict[tuple[str, str], np.ndarray]:
+        """``∂effect/∂cause`` of every link at states ``y`` (rows, all at time ``t``), for loop dominance.
+
+        For a factor (a stock) the partial derivative of its net flow, for a
+        composite that of its value. A delayed link is its chain of delay
+        stages (states named ``<cause>~delay<d>#<k>``), one entry per stage;
+        each factor and stage has its own adjustment entry ``(x, x)``. A state
+        held by a forcing does not respond to its causes: its entries are 0.
+        ``params`` are the numbers of one run; the result has one gain per row.
+
+        Examples
+        --------
+        >>> import gmsim
+        >>> system = gmsim.load_model().compile()
+        >>> p = system.parameters()
+        >>> gains = system.link_gains(0.0, system.initial_state(p), p)
+        >>> float(gains["funding", "funding"][0]) == -1 / p.tau[0, 0]
+        True
+        """
+        return self.link_gains_batch(np.full(len(y), float(t)), y, params)
+
+    def link_gains_batch(
+        self, time: np.ndarray, y: np.ndarray, params: FactorParams
+    ) -> dict[tuple[str, str], np.ndarray]:
+        """:meth:`link_gains` with one time per row of ``y``: the saved states of a run in one call."""
+        ne, nd = self.n_endo, self.n_dynamic
+        names, endo = self.state_names, self.state_names[:ne]
+        weights, tau, rates = params.weights[0], params.tau[0], params.rates[0]
+        lam = self.steepness
+        sig = expit(params.lam_bias[0] + lam * ((y @ self._S) * weights) @ self._T)
+        slope = lam * sig * (1.0 - sig) / tau  # λσ'(λu)/τ
+        free = np.ones(y.shape, dtype=bool)
+        for f in params.forcings:
+            if f.variable in self._index:
+                free[:, self._index[f.variable]] &= [not f.active(tk) for tk in time]
+        gains: dict[tuple[str, str], np.ndarray] = {}
+        for li, link in enumerate(self.links):
+            source = link.cause
+            if link.delay > 0:  # walk back from the last stage through the stages' inputs
+                chain = [int(np.argmax(self._S[:, li]))]
+                while True:
+                    prev = np.flatnonzero(self._D[:, chain[0] - ne])
+                    if len(prev) != 1 or not ne <= prev[0] < nd or self._D[prev[0], chain[0] - ne] != 1:
+                        break
+                    chain.insert(0, int(prev[0]))
+                for stage in chain:
+                    gains.setdefault((source, names[stage]), rates[stage] * free[:, stage])
+                    source = names[stage]
+            i = self._index[link.effect]  # endogenous factors are the first states
+            gains.setdefault((source, link.effect), slope[:, i] * weights[li] * free[:, i])
+        for i, fid in enumerate(endo):
+            gains.setdefault((fid, fid), -1.0 / tau[i] * free[:, i])
+        for s in range(ne, nd):
+            gains.setdefault((names[s], names[s]), -rates[s] * free[:, s])
+        for f in self.model.composites:
+            total = sum(w for _, w in f.of)
+            for part, w in f.of:
+                gains.setdefault((part, f.id), np.full(len(y), w / total))
+        return gains
+
 
 def compile_model(model: Model, interventions: Interventions | None = None) -> FactorSystem:
     """Compile a factor model (and optionally a scenario's interventions) for the engine.

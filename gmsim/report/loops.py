@@ -24,12 +24,15 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from gmsim.analysis.dominance import AT_REST, Dominance, DominanceShift, loop_dominance
-from gmsim.analysis.loops import LoopError, LoopList, find_loops
-from gmsim.errors import SimulationError
+from gmsim.analysis.dominance import loop_dominance
+from gmsim.analysis.dominance_result import AT_REST, Dominance
+from gmsim.analysis.loops import LoopList, find_loops
+from gmsim.analysis.shift import DominanceShift
+from gmsim.analysis.words import POLARITY, count
+from gmsim.errors import LoopError, SimulationError
 from gmsim.factor.model import Model
 from gmsim.report.html import Html, details, esc, figure, table, tag
-from gmsim.report.narrative import POLARITY, count, dominance_sentence, percent
+from gmsim.report.narrative import dominance_sentence, percent
 from gmsim.scenario import Scenario
 from gmsim.simulation.simulate import as_system
 

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from gmsim.analysis.dominance import AT_REST, Dominance
+from gmsim.analysis.dominance_result import AT_REST, Dominance
+from gmsim.analysis.words import POLARITY, count
 
 __all__ = [
     "LEVEL",
@@ -44,9 +45,6 @@ LEVEL = 0.0005
 NBSP = "\u00a0"
 """Between a number and its unit, so that a line never breaks inside ``12 %``."""
 
-POLARITY = {"R": "reinforcing", "B": "balancing", "U": "undetermined"}
-"""Loop polarity letters in words."""
-
 
 # ---------------------------------------------------------------------------------------------
 def amount(x: float) -> str:
@@ -64,17 +62,6 @@ def lower_first(label: str) -> str:
     if len(label) > 1 and label[0].isupper() and label[1].islower():
         return label[0].lower() + label[1:]
     return label
-
-
-def count(n: int, singular: str, plural: str | None = None) -> str:
-    """``1 feedback loop``, ``2 feedback loops``.
-
-    Examples
-    --------
-    >>> count(1, "process", "processes"), count(3, "process", "processes")
-    ('1 process', '3 processes')
-    """
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
 def relative_change(difference: float, reference: float) -> str:
