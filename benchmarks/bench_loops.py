@@ -21,7 +21,7 @@ import numpy as np
 from bench_engine import median_time  # this folder is on the path when a script runs
 
 import gmsim
-from gmsim.plot.diagram import save_diagram, to_dot
+from gmsim.analysis.diagram import save_diagram, to_dot
 
 
 def random_graph(n: int = 40, p: float = 0.12, seed: int = 0) -> nx.DiGraph:

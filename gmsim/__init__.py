@@ -50,7 +50,7 @@ _LAZY = {
     "find_loops": "gmsim.analysis.loops",
     "loop_dominance": "gmsim.analysis.dominance",
     "dominance_shift": "gmsim.analysis.shift",
-    "plot_diagram": "gmsim.plot.diagram",
+    "plot_diagram": "gmsim.analysis.diagram",
     "UncertaintySpec": "gmsim.uncertainty.spec",
     "load_spec": "gmsim.uncertainty.spec",
     "monte_carlo": "gmsim.uncertainty.montecarlo",

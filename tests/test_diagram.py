@@ -13,19 +13,11 @@ import pytest
 from matplotlib.patches import FancyArrowPatch
 
 import gmsim
-from gmsim.analysis.loops import LoopError, find_loops
+from gmsim.analysis.diagram import plot_diagram, save_diagram, to_dot, to_graphml
+from gmsim.analysis.loops import find_loops
 from gmsim.cli import main
-from gmsim.errors import OutputError
-from gmsim.plot.diagram import (
-    BANDS,
-    NEGATIVE,
-    POSITIVE,
-    diagram_layout,
-    plot_diagram,
-    save_diagram,
-    to_dot,
-    to_graphml,
-)
+from gmsim.errors import LoopError, OutputError
+from gmsim.plot.diagram import BANDS, NEGATIVE, POSITIVE, diagram_layout, draw_diagram
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 
@@ -42,7 +34,7 @@ def _close_figures():
 
 
 def test_factors_sit_in_bands_of_their_group_in_the_paper_order(model):
-    pos = diagram_layout(model)
+    pos = diagram_layout(model.graph())
     ys = {}
     for f in model.factors:
         ys.setdefault(f.group, set()).add(pos[f.id][1])
@@ -55,8 +47,8 @@ def test_factors_sit_in_bands_of_their_group_in_the_paper_order(model):
 
 def test_ordering_within_bands_shortens_links(model):
     graph = model.graph()
-    placed = diagram_layout(model)
-    unsorted = diagram_layout(model, sweeps=0)
+    placed = diagram_layout(graph)
+    unsorted = diagram_layout(graph, sweeps=0)
 
     def length(pos):
         return sum(abs(pos[a][0] - pos[b][0]) for a, b in graph.edges)
@@ -189,6 +181,16 @@ def test_cli_draws_and_exports(tmp_path, capsys):
     assert not (tmp_path / "bad.png").exists()
 
 
-def test_the_docstring_examples_run():
-    result = doctest.testmod(importlib.import_module("gmsim.plot.diagram"))
+@pytest.mark.parametrize("module", ["gmsim.plot.diagram", "gmsim.analysis.diagram"])
+def test_the_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_plot_layer_draws_a_given_graph_and_loop_object(model):
+    graph = model.graph()
+    loop = find_loops(graph)["B3"]
+    ax = draw_diagram(graph, loop=loop, title="given")
+    assert ax.get_title(loc="left") == "given"
+    by_id = plot_diagram(model, loop="B3").get_title(loc="left")
+    assert plot_diagram(model, loop=loop).get_title(loc="left") == by_id

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from gmsim.analysis.diagram import save_diagram
 from gmsim.analysis.loops import DEFAULT_MAX_LOOPS
 from gmsim.cli._common import add_model_argument
-from gmsim.plot.diagram import FORMATS, save_diagram
+from gmsim.plot.diagram import FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

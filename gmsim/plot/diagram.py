@@ -1,4 +1,4 @@
-"""The causal loop diagram of a model: a figure, and Graphviz DOT and GraphML exports.
+"""The causal loop diagram of a causal graph: a figure, and Graphviz DOT and GraphML text.
 
 Factors are placed in six horizontal bands by the paper's groups: external
 and internal enablers on top, processes and outcomes in the middle, internal
@@ -10,17 +10,24 @@ dotted grey links show which outcomes make up a composite such as
 effectiveness. Exogenous factors have a dashed border. A chosen loop is drawn
 on top with the rest faded, its id in a circle at its centre.
 
-:func:`to_dot` writes the same diagram for Graphviz (clusters per group),
-:func:`to_graphml` a GraphML file with every attribute and the layout's
-``x``/``y`` for Gephi, yEd or Kumu.
+:func:`dot_text` writes the same diagram for Graphviz (clusters per group),
+:func:`graphml_text` GraphML with every attribute and the layout's ``x``/``y``
+for Gephi, yEd or Kumu; :func:`write_diagram` writes any of them to a file.
+
+Everything here takes a :class:`networkx.DiGraph` and, to highlight, a loop
+object (a :class:`~gmsim.analysis.loops.Loop`, or anything with its ``id``,
+``variables``, ``links``, ``length``, ``polarity`` and ``name``). To draw a
+model, a model file or a loop by its id, use :func:`gmsim.plot_diagram` and
+the other functions of :mod:`gmsim.analysis.diagram`.
 
 Examples
 --------
 >>> import gmsim
->>> ax = gmsim.plot_diagram(loop="R1")
->>> ax.get_title(loc="left").startswith("R1")
-True
->>> "digraph" in to_dot(gmsim.load_model())
+>>> graph = gmsim.load_model().graph()
+>>> ax = draw_diagram(graph)
+>>> ax.get_title(loc="left")
+'Government microblog effectiveness (Zheng 2012)'
+>>> "digraph" in dot_text(graph)
 True
 """
 
@@ -30,6 +37,7 @@ import itertools
 import os
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import networkx as nx
@@ -38,13 +46,24 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-from gmsim.analysis.loops import DEFAULT_MAX_LOOPS, Loop, causal_graph, find_loops
 from gmsim.errors import OutputError, did_you_mean
 from gmsim.factor.model import GROUPS
 from gmsim.files.output import write_file
 from gmsim.plot.results import GROUP_TITLES
 
-__all__ = ["BANDS", "FORMATS", "diagram_layout", "plot_diagram", "save_diagram", "to_dot", "to_graphml"]
+if TYPE_CHECKING:
+    from gmsim.analysis.loops import Loop
+
+__all__ = [
+    "BANDS",
+    "FORMATS",
+    "diagram_format",
+    "diagram_layout",
+    "dot_text",
+    "draw_diagram",
+    "graphml_text",
+    "write_diagram",
+]
 
 BANDS = (
     "external_enabler",
@@ -57,7 +76,7 @@ BANDS = (
 """Bands from top to bottom: enablers above, processes and outcomes between, barriers below."""
 
 FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv", ".graphml")
-"""File types :func:`save_diagram` writes."""
+"""File types :func:`write_diagram` writes."""
 
 POSITIVE, NEGATIVE, NEUTRAL = "#1f5fa8", "#c0392b", "#888888"
 GROUP_COLORS = {
@@ -84,17 +103,16 @@ def _bands(graph: nx.DiGraph) -> list[tuple[str, list[str]]]:
     return [(g, nodes) for g, nodes in out if nodes]
 
 
-def diagram_layout(model=None, *, sweeps: int = 8) -> dict[str, tuple[float, float]]:
+def diagram_layout(graph: nx.DiGraph, *, sweeps: int = 8) -> dict[str, tuple[float, float]]:
     """Positions of the factors: y by band, x ordered within a band to keep links short.
 
     Examples
     --------
     >>> import gmsim
-    >>> pos = diagram_layout(gmsim.load_model())
+    >>> pos = diagram_layout(gmsim.load_model().graph())
     >>> pos["living_standards"][1] > pos["effectiveness"][1] > pos["hacker_threat"][1]
     True
     """
-    graph = causal_graph(model)
     bands = _bands(graph)
     width = max(len(nodes) for _, nodes in bands) * NODE_SPACING
     undirected = graph.to_undirected(as_view=True)
@@ -119,12 +137,6 @@ def diagram_layout(model=None, *, sweeps: int = 8) -> dict[str, tuple[float, flo
     return pos
 
 
-def _resolve_loop(graph: nx.DiGraph, loop, max_length, max_loops) -> Loop | None:
-    if loop is None or isinstance(loop, Loop):
-        return loop
-    return find_loops(graph, max_length=max_length, max_loops=max_loops, adjustment=True).get(loop)
-
-
 def _bezier_point(p0, p1, rad: float, t: float) -> tuple[np.ndarray, np.ndarray]:
     """Point and unit tangent at ``t`` of matplotlib's ``arc3`` curve from p0 to p1."""
     p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
@@ -135,36 +147,28 @@ def _bezier_point(p0, p1, rad: float, t: float) -> tuple[np.ndarray, np.ndarray]
     return point, tangent / (np.linalg.norm(tangent) or 1.0)
 
 
-def plot_diagram(
-    model=None,
-    *,
-    loop: str | Loop | None = None,
-    ax: Axes | None = None,
-    title: str | None = None,
-    max_length: int | None = None,
-    max_loops: int = DEFAULT_MAX_LOOPS,
+def draw_diagram(
+    graph: nx.DiGraph, *, loop: Loop | None = None, ax: Axes | None = None, title: str | None = None
 ) -> Axes:
-    """Draw the causal loop diagram of a model, optionally highlighting one loop.
+    """Draw the causal loop diagram of a causal graph, optionally highlighting one loop.
 
     Parameters
     ----------
-    model : Model, System, DiGraph, path or None
-        What to draw; ``None`` is the paper's default model.
-    loop : str or Loop, optional
-        A loop id from :func:`~gmsim.analysis.loops.find_loops` (found with the same
-        ``max_length`` / ``max_loops``), or a Loop. Its links are drawn on top
-        and the rest faded.
+    graph : networkx.DiGraph
+        Nodes with ``label``, ``group`` and ``kind``; edges with ``sign``,
+        ``weight``, ``delay`` and ``kind`` (as :meth:`gmsim.Model.graph` makes them).
+    loop : Loop, optional
+        Its links are drawn on top and the rest faded.
     ax : Axes, optional
-        Where to draw; a new figure sized to the model otherwise.
+        Where to draw; a new figure sized to the graph otherwise.
     title : str, optional
-        Defaults to the model's name, or the loop's id and name.
+        Defaults to the graph's name, or the loop's id and name.
 
     Returns
     -------
     Axes
     """
-    graph = causal_graph(model)
-    chosen = _resolve_loop(graph, loop, max_length, max_loops)
+    chosen = loop
     pos = diagram_layout(graph)
     bands = _bands(graph)
     width = max(len(nodes) for _, nodes in bands) * NODE_SPACING
@@ -299,10 +303,7 @@ def _quote(text: object) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(
-    model=None, *, loop: str | Loop | None = None, max_length: int | None = None,
-    max_loops: int = DEFAULT_MAX_LOOPS,
-) -> str:  # fmt: skip
+def dot_text(graph: nx.DiGraph, *, loop: Loop | None = None) -> str:
     """The diagram in Graphviz DOT: one cluster per group, links coloured by sign.
 
     Link labels carry the sign and ``||`` for a delay; a chosen loop is drawn
@@ -314,13 +315,12 @@ def to_dot(
     >>> g = nx.DiGraph(name="two")
     >>> g.add_edge("a", "b", sign=1, weight=0.5, delay=2.0)
     >>> g.add_edge("b", "a", sign=-1, weight=0.4, delay=0.0)
-    >>> lines = to_dot(g).splitlines()
+    >>> lines = dot_text(g).splitlines()
     >>> print(lines[-3]); print(lines[-2])
       "a" -> "b" [color="#1f5fa8", penwidth=1.8, label="+ || 2"];
       "b" -> "a" [color="#c0392b", penwidth=1.6, label="−"];
     """
-    graph = causal_graph(model)
-    chosen = _resolve_loop(graph, loop, max_length, max_loops)
+    chosen = loop
     on_loop = set(chosen.links) if chosen else set()
     lines = [
         f"digraph {_quote(graph.graph.get('name') or 'causal loop diagram')} {{",
@@ -371,19 +371,15 @@ def to_dot(
     return "\n".join(lines) + "\n"
 
 
-def to_graphml(
-    model=None, path: str | os.PathLike | None = None, *, loop: str | Loop | None = None,
-    max_length: int | None = None, max_loops: int = DEFAULT_MAX_LOOPS,
-) -> str:  # fmt: skip
-    """The causal graph as GraphML text (and written to ``path`` if given).
+def graphml_text(graph: nx.DiGraph, *, loop: Loop | None = None) -> str:
+    """The causal graph as GraphML text.
 
     Nodes keep ``label``, ``group``, ``kind`` and get the diagram's ``x``,
     ``y``; links keep ``weight``, ``sign``, ``delay``, ``kind``, ``source`` and
     get ``polarity`` (``+``/``-``). With a loop, ``in_loop`` marks its nodes
     and links.
     """
-    graph = causal_graph(model)
-    chosen = _resolve_loop(graph, loop, max_length, max_loops)
+    chosen = loop
     pos = diagram_layout(graph)
     out = nx.DiGraph(name=str(graph.graph.get("name", "")))
     for n, data in graph.nodes(data=True):
@@ -399,21 +395,11 @@ def to_graphml(
         if chosen is not None:
             attrs["in_loop"] = (a, b) in set(chosen.links)
         out.add_edge(a, b, **attrs)
-    text = "\n".join(nx.generate_graphml(out)) + "\n"
-    if path is not None:
-        write_file(path, text, example="diagram.graphml")
-    return text
+    return "\n".join(nx.generate_graphml(out)) + "\n"
 
 
-def save_diagram(
-    model=None,
-    path: str | os.PathLike = "diagram.png",
-    *,
-    loop: str | Loop | None = None,
-    max_length: int | None = None,
-    max_loops: int = DEFAULT_MAX_LOOPS,
-) -> Path:
-    """Write the diagram to ``path``; its extension picks the format (see :data:`FORMATS`)."""
+def diagram_format(path: str | os.PathLike) -> str:
+    """The file type ``path`` asks for (one of :data:`FORMATS`); an :class:`OutputError` otherwise."""
     path = Path(path)
     suffix = path.suffix.lower()
     if path.is_dir():
@@ -423,13 +409,19 @@ def save_diagram(
             f"{path}: cannot write '{suffix or 'no extension'}' files{did_you_mean(suffix, FORMATS)}; "
             f"use one of {', '.join(FORMATS)}"
         )
-    options = {"loop": loop, "max_length": max_length, "max_loops": max_loops}
+    return suffix
+
+
+def write_diagram(graph: nx.DiGraph, path: str | os.PathLike, *, loop: Loop | None = None) -> Path:
+    """Write the diagram to ``path``, whole or not at all; its extension picks the format."""
+    suffix = diagram_format(path)
+    path = Path(path)
     if suffix in (".dot", ".gv"):
-        write_file(path, to_dot(model, **options), example="diagram.dot")
+        write_file(path, dot_text(graph, loop=loop), example="diagram.dot")
     elif suffix == ".graphml":
-        to_graphml(model, path, **options)
+        write_file(path, graphml_text(graph, loop=loop), example="diagram.graphml")
     else:
-        ax = plot_diagram(model, **options)
+        ax = draw_diagram(graph, loop=loop)
         try:
             write_file(
                 path,

@@ -21,7 +21,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import gmsim
-from gmsim.plot.diagram import to_dot
+from gmsim.analysis.diagram import to_dot
 
 pd.set_option("display.max_colwidth", 110)
 pd.set_option("display.width", 180)
@@ -97,7 +97,7 @@ ax = gmsim.plot_diagram(model, loop=success.id)
 
 # %% [markdown]
 # The same diagram exports to Graphviz DOT (and GraphML for Gephi, yEd or
-# Kumu, through `gmsim.plot.diagram.save_diagram` or `gmsim diagram` on the command
+# Kumu, through `gmsim.analysis.diagram.save_diagram` or `gmsim diagram` on the command
 # line):
 
 # %%
