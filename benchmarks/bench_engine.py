@@ -19,7 +19,7 @@ import numpy as np
 
 import gmsim
 from gmsim import Dynamics, Factor, Link, Model, Simulation
-from gmsim.core.integrate import integrate
+from gmsim.core.solve import RunSettings, solve
 
 
 def median_time(fn, repeat: int) -> float:
@@ -61,9 +61,8 @@ def main() -> None:
     model = gmsim.load_model()
     system = model.compile()
     params = system.parameters()
-    one = median_time(
-        lambda: integrate(system, params, start=0, stop=36, dt=0.125, method="rk4"), args.repeat
-    )
+    settings = RunSettings(start=0, stop=36, dt=0.125, method="rk4")
+    one = median_time(lambda: solve(system, params, settings), args.repeat)
     whole = median_time(lambda: gmsim.simulate(model, stop=36, method="rk4", dt=0.125), args.repeat)
     print(
         f"default model, one run, 36 months, rk4 dt 0.125:   {1e3 * one:8.1f} ms (engine)"
@@ -88,9 +87,8 @@ def main() -> None:
     big = synthetic_model()
     big_system = big.compile()
     big_params = big_system.parameters()
-    large = median_time(
-        lambda: integrate(big_system, big_params, start=0, stop=120, dt=0.125, method="rk4"), 3
-    )
+    long_run = RunSettings(start=0, stop=120, dt=0.125, method="rk4")
+    large = median_time(lambda: solve(big_system, big_params, long_run), 3)
     print(
         f"synthetic 1,000 factors / 5,000 links, 120 months: {large:8.2f} s"
         f"  (sparse: {big_system._sparse})"

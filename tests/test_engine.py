@@ -13,8 +13,8 @@ from scipy.stats import gamma
 
 import gmsim
 from gmsim import Dynamics, Event, Factor, Forcing, Interventions, Link, Model, Simulation
-from gmsim.core.integrate import integrate, time_grid
 from gmsim.core.paths import Constant, Step
+from gmsim.core.solve import RunSettings, solve, time_grid
 from gmsim.core.system import Params, System
 from gmsim.errors import ModelError, SimulationError
 from gmsim.factor.system import FactorSystem
@@ -133,9 +133,9 @@ def test_large_batches_in_blocks_and_threads_give_identical_numbers():
     rng = np.random.default_rng(1)
     batch = {f"weight:{name}": rng.uniform(-1, 1, 300) for name in system.link_names[:10]}
     params = system.parameters(batch)
-    _, whole = integrate(system, params, start=0, stop=6, dt=0.25, block=10_000, workers=1)
-    _, split = integrate(system, params, start=0, stop=6, dt=0.25, block=64, workers=2)
-    assert np.array_equal(whole, split)
+    whole = solve(system, params, RunSettings(start=0, stop=6, dt=0.25, block=10_000, workers=1))
+    split = solve(system, params, RunSettings(start=0, stop=6, dt=0.25, block=64, workers=2))
+    assert np.array_equal(whole.values, split.values)
 
 
 def test_an_event_off_the_grid_happens_exactly_at_its_time():
@@ -272,7 +272,8 @@ class Explosive(System):
 
 
 def test_non_finite_values_stop_the_run_naming_the_variable_and_time():
-    with pytest.raises(SimulationError, match=r"'x' became inf at month 1\.\d+"):
+    # a system that does not say what its time is counted in: "at time ..."
+    with pytest.raises(SimulationError, match=r"'x' became inf at time 1\.\d+"):
         gmsim.simulate(Explosive())
 
 

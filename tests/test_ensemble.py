@@ -139,7 +139,7 @@ def test_a_run_that_turns_nan_is_reported_with_its_parameters_and_the_rest_kept(
     assert [f.sample for f in mc.failures] == bad.tolist()
     for f in mc.failures:
         assert f.parameters == {"rate:x": rates[f.sample]}
-        assert "'y' became nan at month 0" in f.message
+        assert "'y' became nan at time 0" in f.message
     good = np.setdiff1d(np.arange(2000), bad)
     x = mc.metric_values["baseline"][:, 0]
     assert np.isnan(x[bad]).all()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from gmsim.core.methods import METHODS
 from gmsim.errors import SimulationError
-from gmsim.factor.model import METHODS
 
 
 def add_model_argument(parser: argparse.ArgumentParser, *, required: bool = False) -> None:

@@ -16,7 +16,7 @@ from gmsim.cli._ensemble import (
     slug,
     write_outputs,
 )
-from gmsim.factor.model import METHODS as INTEGRATORS
+from gmsim.core.methods import METHODS as INTEGRATORS
 from gmsim.files.output import check_writable
 from gmsim.uncertainty.sensitivity import METHODS, SensitivityResult, sensitivity
 

@@ -10,7 +10,44 @@ import pandas as pd
 
 from gmsim.errors import GmsimError, did_you_mean
 
-__all__ = ["Result"]
+__all__ = ["Result", "SolverStats"]
+
+
+@dataclass(frozen=True)
+class SolverStats:
+    """What the integrator did for a run (or a batch of runs).
+
+    Counts are totals over the blocks a large batch is split into (each block
+    is integrated on its own, see :class:`~gmsim.core.solve.RunSettings`).
+
+    Parameters
+    ----------
+    steps : int
+        Integration steps taken: fixed steps (partial ones to reach a
+        breakpoint included), or the steps an adaptive method accepted.
+    rhs_evaluations : int
+        Calls of the system's right-hand side (each on a whole block of runs).
+    segments : int
+        Smooth pieces of the horizon between breakpoints (events, the edges of
+        forcing windows, the kinks of driver paths); the same for every block.
+    rejected : int or None
+        Steps an adaptive method tried and refused (0 for fixed-step methods;
+        ``None`` where the solver does not report them, as ``lsoda``).
+    blocks : int
+        Blocks the batch was integrated in.
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> gmsim.simulate(stop=12, method="rk4", dt=0.125).stats
+    SolverStats(steps=96, rhs_evaluations=384, segments=1, rejected=0, blocks=1)
+    """
+
+    steps: int
+    rhs_evaluations: int
+    segments: int
+    rejected: int | None = None
+    blocks: int = 1
 
 
 @dataclass(frozen=True)
@@ -20,7 +57,7 @@ class Result:
     Parameters
     ----------
     time : ndarray, shape (T,)
-        Months.
+        Times, in the model's ``time_unit``.
     values : ndarray, shape (B, T, V)
         Level of each variable at each time, for each of ``B`` runs.
     variables : tuple of str
@@ -35,13 +72,16 @@ class Result:
         Each variable's group (for plots) and readable label.
     batch : DataFrame or None
         The parameters of each run of a batch, one row per run.
+    stats : SolverStats or None
+        What the integrator did (``None`` for a result not made by
+        :func:`~gmsim.core.solve.solve`, e.g. one assembled from chunks).
 
     Examples
     --------
     >>> import gmsim
     >>> result = gmsim.simulate(gmsim.load_model(), stop=12)
     >>> df = result.to_frame()
-    >>> df.index.name, df.index[-1], "effectiveness" in df.columns
+    >>> df.index.name, float(df.index[-1]), "effectiveness" in df.columns
     ('time', 12.0, True)
     """
 
@@ -57,6 +97,7 @@ class Result:
     batch: pd.DataFrame | None = None
     time_unit: str = "month"
     value_label: str = "level (0-1)"
+    stats: SolverStats | None = None
 
     @property
     def time_label(self) -> str:
@@ -91,7 +132,7 @@ class Result:
         return series if self.batched else series[0]
 
     def to_frame(self, run: int | None = None) -> pd.DataFrame:
-        """A DataFrame indexed by time (months), one column per variable.
+        """A DataFrame indexed by time (in ``time_unit``), one column per variable.
 
         A batch gives rows indexed by ``(run, time)`` unless ``run`` picks one.
         """

@@ -22,13 +22,13 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from gmsim.core.paths import Path, Within
 from gmsim.errors import SimulationError, did_you_mean
-from gmsim.factor.model import Link
 
 __all__ = ["Event", "Forcing", "Interventions", "Params", "System"]
 
@@ -74,15 +74,17 @@ class Interventions:
         Parameter values by name (see :meth:`System.parameter_names`), applied
         *after* equilibrium biases are solved, so that a changed weight moves
         the system away from its baseline rest.
-    added_links : tuple of Link
-        Links the model does not have; they enter with weight 0 for the bias
-        solve and their own weight afterwards.
+    added_links : tuple
+        Links the model does not have, of the model's own kind (for a factor
+        model, :class:`gmsim.factor.model.Link`); the engine only passes them
+        to the system that compiles them. They enter with weight 0 for the
+        bias solve and their own weight afterwards.
     forcings, events : tuples
         Driver paths, clamps and discrete jumps.
     """
 
     overrides: Mapping[str, float] = field(default_factory=dict)
-    added_links: tuple[Link, ...] = ()
+    added_links: tuple[Any, ...] = ()
     forcings: tuple[Forcing, ...] = ()
     events: tuple[Event, ...] = ()
 

@@ -7,11 +7,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from gmsim.core.integrate import integrate
 from gmsim.core.result import Result
+from gmsim.core.solve import RunSettings, solve
 from gmsim.core.system import Interventions, System
 from gmsim.errors import SimulationError
 from gmsim.factor.model import Model
@@ -83,7 +82,8 @@ def simulate(
     scenario : str, path, Scenario, Interventions or None
         A "what if" applied to the model (see :mod:`gmsim.scenario`).
     start, stop, dt, method
-        Override the model's ``[simulation]`` settings (months; ``"euler"``,
+        Override the model's ``[simulation]`` settings (in the model's time
+        unit; a method of :data:`~gmsim.core.methods.METHODS`: ``"euler"``,
         ``"rk4"``, ``"rk45"`` or ``"lsoda"``).
     batch : mapping or DataFrame
         Many parameter sets in one vectorized call: columns named like
@@ -115,48 +115,22 @@ def simulate(
     system, scenario_name = as_system(
         model, scenario=scenario, equilibrium=equilibrium, start=start, stop=stop
     )
-    sim = system.simulation
-    start = sim.start if start is None else float(start)
-    stop = sim.stop if stop is None else float(stop)
-    dt = sim.dt if dt is None else float(dt)
-    method = method or sim.method
     frame = None
     if batch is not None:
         frame = pd.DataFrame(batch).reset_index(drop=True)
         params = system.parameters({c: frame[c].to_numpy(float) for c in frame.columns})
     else:
         params = system.parameters()
-    with np.errstate(over="ignore", invalid="ignore"):
-        time, values = integrate(
-            system, params, start=start, stop=stop, dt=dt, method=method, rtol=rtol, atol=atol
-        )
-    if check_finite:
-        check_values(time, values, system.variable_names)
-    return Result(
-        time=time,
-        values=values,
-        variables=tuple(system.variable_names),
-        batched=batch is not None,
-        model=system.name,
-        scenario=scenario_name,
+    settings = RunSettings.for_system(
+        system,
+        start=start,
+        stop=stop,
+        dt=dt,
         method=method,
-        groups=dict(system.groups),
-        labels=dict(system.labels),
-        batch=frame,
-        time_unit=system.time_unit,
-        value_label=system.value_label,
+        rtol=rtol,
+        atol=atol,
+        check_finite=check_finite,
     )
-
-
-def check_values(time: np.ndarray, values: np.ndarray, variables: Sequence[str]) -> None:
-    """Raise a :class:`SimulationError` at the first value that is not finite."""
-    bad = ~np.isfinite(values)
-    if not bad.any():
-        return
-    where_bad = np.argwhere(bad)
-    run, k, v = where_bad[np.argmin(where_bad[:, 1])]
-    where = f" in run {run}" if values.shape[0] > 1 else ""
-    raise SimulationError(
-        f"'{variables[v]}' became {values[run, k, v]} at month {time[k]:g}{where}; "
-        "check its links' weights and tau, or use a smaller dt"
+    return solve(
+        system, params, settings, scenario=scenario_name, batch=frame, batched=batch is not None
     )

@@ -381,22 +381,7 @@ def monte_carlo(
         described = ex.describe()
     names = [n for n, _ in systems]
     stats = outcome.stats
-    trajectories = None
-    if outcome.trajectories is not None:
-        trajectories = {
-            n: Result(
-                time=outcome.time,
-                values=outcome.trajectories[s],
-                variables=tuple(sys_.variable_names),
-                batched=True,
-                model=sys_.name,
-                scenario=n,
-                method=method,
-                groups=dict(sys_.groups),
-                labels=dict(sys_.labels),
-            )
-            for s, (n, sys_) in enumerate(systems)
-        }
+    trajectories = outcome.trajectories  # Results labelled by the runner, as solve() labels them
     return MonteCarloResult(
         time=time[list(times)],
         variables=tuple(base.variable_names[i] for i in var_idx),

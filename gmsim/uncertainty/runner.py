@@ -45,8 +45,10 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from gmsim.core.integrate import integrate, time_grid
+from gmsim.core.result import Result
+from gmsim.core.solve import RunSettings, result_of, solve, time_grid
 from gmsim.core.system import System
+from gmsim.core.units import moment
 from gmsim.errors import GmsimError, SimulationError
 from gmsim.scenario.uncertain import PREFIX, revalue, scenario_parameters
 from gmsim.simulation.simulate import ModelLike, as_system
@@ -127,6 +129,20 @@ class Job:
     def grid(self) -> np.ndarray:
         """The save times of every run."""
         return time_grid(self.start, self.stop, self.dt)
+
+    @property
+    def settings(self) -> RunSettings:
+        """How each chunk is run: on the worker's one thread, non-finite runs left to the caller."""
+        return RunSettings(
+            start=self.start,
+            stop=self.stop,
+            dt=self.dt,
+            method=self.method,
+            rtol=self.rtol,
+            atol=self.atol,
+            workers=1,
+            check_finite=False,
+        )
 
 
 @dataclass(frozen=True)
@@ -232,19 +248,9 @@ def _integrate_rows(job: Job, s: int, task: Task, rows: np.ndarray):
             system = recipe.build(columns) if columns else system
         batch = {n: values[:, j] for j, n in enumerate(job.names) if n in own}
         params = system.parameters(batch or _nominal_batch(system, len(rows)))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            _, out = integrate(
-                system,
-                params,
-                start=job.start,
-                stop=job.stop,
-                dt=job.dt,
-                method=job.method,
-                rtol=job.rtol,
-                atol=job.atol,
-                workers=1,
-            )
-        return out, []
+        with np.errstate(divide="ignore"):
+            result = solve(system, params, job.settings, scenario=scenario, batched=True)
+        return result.values, []
     except GmsimError as exc:
         if len(rows) == 1:
             parameters = dict(zip(job.names, map(float, values[0]), strict=True))
@@ -272,7 +278,7 @@ def _not_finite(job, system, scenario, task, row, time, values) -> Failure:
     bad = np.argwhere(~np.isfinite(values))
     k, v = bad[np.argmin(bad[:, 0])]
     message = (
-        f"'{system.variable_names[v]}' became {values[k, v]} at month {time[k]:g}; "
+        f"'{system.variable_names[v]}' became {values[k, v]} at {moment(system.time_unit, time[k])}; "
         "the rest of the ensemble is kept"
     )
     parameters = dict(zip(job.names, map(float, task.values[row]), strict=True))
@@ -288,7 +294,7 @@ class EnsembleOutcome:
     metrics: np.ndarray  # (S, runs, M)
     stats: list[StreamedStats | None]
     failures: list[Failure]
-    trajectories: list[np.ndarray] | None
+    trajectories: dict[str, Result] | None  # every run of each system, by scenario name
     exact: bool
 
 
@@ -348,7 +354,17 @@ def _run_all(
                 bar.update(result.count)
     trajectories = None
     if kept is not None:
-        trajectories = [np.concatenate([k[s] for k in kept]) for s in range(len(job.systems))]
+        trajectories = {
+            name: result_of(
+                system,
+                job.grid,
+                np.concatenate([k[s] for k in kept]),
+                method=job.method,
+                scenario=name,
+                batched=True,
+            )
+            for s, (name, system) in enumerate(job.systems)
+        }
     return EnsembleOutcome(
         time=job.grid,
         metrics=np.concatenate(metrics, axis=1),
@@ -513,23 +529,15 @@ def seed_or_fresh(seed: int | None) -> int:
 
 
 def run_settings(system: System, start, stop, dt, method) -> tuple[float, float, float, str]:
-    """Start, stop, dt and method: those given, else the model's."""
-    sim = system.simulation
-    return (
-        float(sim.start if start is None else start),
-        float(sim.stop if stop is None else stop),
-        float(sim.dt if dt is None else dt),
-        method or sim.method,
-    )
+    """Start, stop, dt and method: those given, else the model's; checked, in the model's unit."""
+    s = RunSettings.for_system(system, start=start, stop=stop, dt=dt, method=method)
+    return s.start, s.stop, s.dt, s.method
 
 
 def checked_grid(start: float, stop: float, dt: float) -> np.ndarray:
-    """The save times, after checking the horizon and step."""
-    if not stop > start:
-        raise SimulationError(f"`stop` (month {stop:g}) must be after `start` (month {start:g})")
-    if not dt > 0:
-        raise SimulationError(f"`dt` must be > 0, got {dt}")
-    return time_grid(start, stop, dt)
+    """The save times, after checking the horizon and step (see :class:`RunSettings`)."""
+    settings = RunSettings(start=start, stop=stop, dt=dt)
+    return time_grid(settings.start, settings.stop, settings.dt)
 
 
 def chosen_metrics(metrics, system: System, better: str = "higher") -> tuple[Metric, ...]:
