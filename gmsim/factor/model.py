@@ -30,6 +30,7 @@ from typing import Literal
 
 import networkx as nx
 
+from gmsim.core.methods import METHODS as CORE_METHODS
 from gmsim.errors import ModelError, Problem, did_you_mean
 from gmsim.factor.ranges import RANGES, interval, within
 
@@ -70,8 +71,8 @@ GROUP_TITLES = {
 KINDS = ("endogenous", "exogenous", "composite")
 """How a factor's level is set: by its causes, by a time path, or as a weighted mean."""
 
-METHODS = ("euler", "rk4", "rk45", "lsoda")
-"""Integration methods: fixed-step ``euler`` and ``rk4``; adaptive ``rk45`` and ``lsoda``."""
+METHODS = CORE_METHODS
+"""Integration methods (from the engine's table, :mod:`gmsim.core.methods`)."""
 
 Group = Literal[
     "external_enabler",
