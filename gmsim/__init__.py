@@ -58,6 +58,8 @@ _LAZY = {
     "load_xmile": "gmsim.xmile",
     "export_xmile": "gmsim.simulation.export",
     "write_report": "gmsim.report.document",
+    "solve": "gmsim.core.solve",
+    "RunSettings": "gmsim.core.solve",
 }
 
 
@@ -67,6 +69,11 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'gmsim' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the ones loaded on first use included."""
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [
@@ -86,6 +93,7 @@ __all__ = [
     "ModelError",
     "OutputError",
     "Result",
+    "RunSettings",
     "ScenarioError",
     "SensitivityError",
     "Simulation",
@@ -97,4 +105,5 @@ __all__ = [
     "default_model_path",
     "load_model",
     "simulate",
+    "solve",
 ]
