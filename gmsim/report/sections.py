@@ -25,9 +25,9 @@ import pandas as pd
 
 from gmsim import __version__
 from gmsim.analysis.comparison import end_of_horizon, plot_comparison
+from gmsim.analysis.diagram import plot_diagram
 from gmsim.analysis.loops import LoopList
 from gmsim.factor.model import GROUP_TITLES, GROUPS, Model
-from gmsim.plot.diagram import plot_diagram
 from gmsim.report.html import Html, details, esc, figure, table, tag
 from gmsim.report.narrative import (
     LEVEL,
