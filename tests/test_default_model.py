@@ -10,6 +10,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from shared_material import find, require
 
 import gmsim
 
@@ -24,13 +25,9 @@ information_disclosure public_service citizen_engagement effectiveness
 """.split()
 
 
-def shared_file(*parts: str) -> Path | None:
-    """A file of the project's shared material, looked for in the folders above the tests."""
-    for folder in Path(__file__).resolve().parents:
-        candidate = folder.joinpath("shared", *parts)
-        if candidate.exists():
-            return candidate
-    return None
+def shared_file(*parts: str) -> Path:
+    """A file of the project's shared material (skipped without it, a failure under CI)."""
+    return require(find(*parts), "shared/" + "/".join(parts))
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +41,6 @@ def test_every_factor_of_the_paper_is_in_the_model(model):
 
 def test_the_factor_list_matches_factors_md():
     path = shared_file("paper", "FACTORS.md")
-    if path is None:
-        pytest.skip("shared/paper/FACTORS.md is not beside this checkout")
     listed = re.findall(r"^\| `([a-z_]+)` \|", path.read_text(encoding="utf-8"), flags=re.M)
     assert sorted(listed) == sorted(FACTOR_IDS)
 
@@ -78,8 +73,6 @@ def normalise(text: str) -> str:
 
 def test_every_quote_is_verbatim_from_the_paper(model):
     path = shared_file("paper", "zheng2012-government-microblogs.txt")
-    if path is None:
-        pytest.skip("the paper's text is not beside this checkout")
     paper = normalise(path.read_text(encoding="utf-8"))
     missing = [(link.cause, link.effect) for link in model.links if normalise(link.quote) not in paper]
     assert missing == []
@@ -87,8 +80,6 @@ def test_every_quote_is_verbatim_from_the_paper(model):
 
 def test_each_quote_comes_from_the_section_it_cites(model):
     path = shared_file("paper", "zheng2012-government-microblogs.txt")
-    if path is None:
-        pytest.skip("the paper's text is not beside this checkout")
     text = normalise(path.read_text(encoding="utf-8"))
     starts = {m.group(1): m.start() for m in re.finditer(r" (\d\.\d\.\d) [A-Z]", text)}
     order = sorted(starts.values())

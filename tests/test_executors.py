@@ -36,6 +36,12 @@ def run_on(executor):
     )
 
 
+@pytest.fixture
+def dask():
+    """The dask extra (``pip install ".[cluster]"``); its tests skip without it."""
+    return pytest.importorskip("distributed")
+
+
 @pytest.fixture(scope="module")
 def reference():
     return run_on(InProcess())
@@ -54,7 +60,7 @@ def test_process_pool_gives_the_same_numbers_to_the_last_bit(reference):
     assert_identical(reference, other)
 
 
-def test_dask_local_cluster_gives_the_same_numbers_to_the_last_bit(reference):
+def test_dask_local_cluster_gives_the_same_numbers_to_the_last_bit(reference, dask):
     with DaskExecutor(workers=2, processes=False) as cluster:
         assert cluster.workers == 2
         other = run_on(cluster)
@@ -62,7 +68,7 @@ def test_dask_local_cluster_gives_the_same_numbers_to_the_last_bit(reference):
     assert_identical(reference, other)
 
 
-def test_a_running_scheduler_is_reached_by_its_address(reference):
+def test_a_running_scheduler_is_reached_by_its_address(reference, dask):
     from distributed import LocalCluster
 
     with LocalCluster(
@@ -78,7 +84,7 @@ def test_a_running_scheduler_is_reached_by_its_address(reference):
     assert_identical(reference, again)
 
 
-def test_sensitivity_indices_agree_across_executors():
+def test_sensitivity_indices_agree_across_executors(dask):
     options = {
         "scenario": "training-program",
         "method": "morris",
@@ -105,7 +111,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_unreachable_scheduler_fails_within_seconds_with_a_clear_message():
+def test_unreachable_scheduler_fails_within_seconds_with_a_clear_message(dask):
     began = time.monotonic()
     with pytest.raises(
         ExecutorError, match=r"cannot reach the dask scheduler at tcp://127\.0\.0\.1:\d+"
@@ -131,7 +137,7 @@ def test_bad_executor_options():
         get_executor("processes", workers=0)
 
 
-def test_cli_unreachable_scheduler_exits_2(tmp_path, capsys):
+def test_cli_unreachable_scheduler_exits_2(tmp_path, capsys, dask):
     port = closed_port()
     code = main(
         [

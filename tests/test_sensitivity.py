@@ -14,6 +14,8 @@ from gmsim.errors import SimulationError
 from gmsim.uncertainty.sensitivity import SensitivityError, sensitivity
 from gmsim.uncertainty.spec import Distribution, Uncertain, UncertaintySpec
 
+pytest.importorskip("SALib")  # the sensitivity extra: pip install ".[sensitivity]"
+
 WIDE = UncertaintySpec(
     (
         Uncertain(Distribution("uniform", low=0.1, high=0.9), every="weight"),

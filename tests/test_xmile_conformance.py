@@ -15,6 +15,7 @@ import re
 import warnings
 
 import pytest
+from shared_material import require
 
 import gmsim
 from gmsim.errors import ModelError
@@ -78,10 +79,9 @@ def _case(name: str):
     return name
 
 
-@pytest.mark.skipif(SUITE is None, reason="shared/sd-test-models not found (set GMSIM_SD_TEST_MODELS)")
 @pytest.mark.parametrize("name", [_case(f) for f in FILES])
 def test_model_matches_its_expected_output(name):
-    path = SUITE / name
+    path = require(SUITE, "shared/sd-test-models") / name
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = load_xmile(path)
@@ -93,18 +93,16 @@ def test_model_matches_its_expected_output(name):
 
 
 def test_the_suite_is_complete():
-    if SUITE is None:
-        pytest.skip("shared/sd-test-models not found (set GMSIM_SD_TEST_MODELS)")
+    require(SUITE, "shared/sd-test-models (or $GMSIM_SD_TEST_MODELS)")
     assert len(FILES) == 67
     assert set(BROKEN) | set(WRONG_REFERENCE) | MENDED <= set(FILES)
 
 
-@pytest.mark.skipif(SUITE is None, reason="shared/sd-test-models not found")
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_files_name_the_file_the_variable_and_the_equation(name):
     variable, equation = BROKEN[name]
     with pytest.raises(ModelError) as err:
-        load_xmile(SUITE / name)
+        load_xmile(require(SUITE, "shared/sd-test-models") / name)
     message = str(err.value)
     assert message.startswith(str(SUITE / name) + ":")
     assert re.search(r"\.xmile:\d+: ", message)
@@ -113,10 +111,9 @@ def test_broken_files_name_the_file_the_variable_and_the_equation(name):
     assert "\n" not in message
 
 
-@pytest.mark.skipif(SUITE is None, reason="shared/sd-test-models not found")
 def test_a_placeholder_equation_fails_once_its_module_input_is_unconnected():
     name = "samples/bpowers-hares_and_lynxes_modules/model.xmile"
-    text = (SUITE / name).read_text()
+    text = (require(SUITE, "shared/sd-test-models") / name).read_text()
     connected = load_xmile_text(text, name).variable("hares.area")
     assert connected.source == "area"  # the input is an alias of the outer variable
     cut = text.replace('<connect to="area" from=".area"></connect>', "")

@@ -16,7 +16,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from gmsim import __version__
+from gmsim._version import __version__
 from gmsim.errors import GmsimError
 
 __all__ = ["build_parser", "main"]

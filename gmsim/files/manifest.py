@@ -65,7 +65,7 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 def versions() -> dict[str, str]:
     """Versions of gmsim, Python, the platform and the installed :data:`DEPENDENCIES`."""
-    from gmsim import __version__
+    from gmsim._version import __version__
 
     out = {"gmsim": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
     for name in DEPENDENCIES:
