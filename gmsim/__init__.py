@@ -36,7 +36,7 @@ from gmsim.factor.system import FactorSystem, compile_model
 from gmsim.simulation.load import default_model_path, load_model
 from gmsim.simulation.simulate import simulate
 
-__version__ = "0.1.0"
+from gmsim._version import __version__
 
 # Analyses load on first use, so `import gmsim` stays quick and optional extras stay optional.
 _LAZY = {
