@@ -395,8 +395,9 @@ class FactorSystem(System):
         >>> system = gmsim.load_model().compile()
         >>> p = system.parameters()
         >>> gains = system.link_gains(0.0, system.initial_state(p), p)
-        >>> float(gains["funding", "funding"][0]) == -1 / p.tau[0, 0]
-        True
+        >>> tau = p.tau[0, system.state_index("funding")]
+        >>> bool(gains["funding", "funding"][0] == -1 / tau), len(gains["funding", "training"])
+        (True, 1)
         """
         return self.link_gains_batch(np.full(len(y), float(t)), y, params)
 
