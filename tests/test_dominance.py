@@ -118,6 +118,68 @@ def test_a_system_without_link_gains_is_refused_with_a_clear_message():
         loop_dominance(Opaque())
 
 
+# -- a link carried by a hidden state: the graph shows x -> y, the equations pass it through a stage s --
+class Staged(System):
+    """ds/dt = r (x - s), dy/dt = s - y, dx/dt = 1 - x/2 - y/2; the stage s hidden from the graph or shown."""
+
+    name = "staged"
+    state_names = ("x", "y", "s")
+    variable_names = ("x", "y", "s")
+    groups: ClassVar = {}
+    labels: ClassVar = {}
+    simulation = Simulation(start=0.0, stop=10.0, dt=0.01, method="rk4")
+
+    def __init__(self, show_stage: bool, r: float = 2.0):
+        import networkx as nx
+
+        self.r = r
+        g = nx.DiGraph(name=self.name)
+        chain = (("x", "s", 1), ("s", "y", 1)) if show_stage else (("x", "y", 1),)
+        for a, b, sign in (*chain, ("y", "x", -1)):
+            g.add_edge(a, b, sign=sign, weight=0.5 * sign, delay=0.0)
+        self.graph = g
+
+    def parameter_names(self):
+        return ()
+
+    def parameters(self, batch=None):
+        return Params(batch=1)
+
+    def initial_state(self, params):
+        return np.array([[0.1, 0.0, 0.0]])
+
+    def rhs(self, t, y, params):
+        x, v, s = y[:, 0], y[:, 1], y[:, 2]
+        return np.column_stack([1 - x / 2 - v / 2, s - v, self.r * (x - s)])
+
+    def observe(self, t, y, params):
+        return y.copy()
+
+    def link_gains(self, t, y, params):
+        return {("x", "s"): self.r, ("s", "y"): 1.0, ("y", "x"): -0.5, ("x", "x"): -0.5,
+                ("y", "y"): -1.0, ("s", "s"): -self.r}  # fmt: skip
+
+
+def test_a_link_through_hidden_states_scores_as_the_chain_it_stands_for():
+    hidden, shown = loop_dominance(Staged(False)), loop_dominance(Staged(True))
+    assert [lp.variables for lp in hidden.loops] == [("x", "y")]
+    assert [lp.variables for lp in shown.loops] == [("x", "s", "y")]
+    np.testing.assert_allclose(hidden.scores, shown.scores, rtol=1e-12)
+    chain = shown.link_scores["x->s"] * shown.link_scores["s->y"]
+    np.testing.assert_allclose(hidden.link_scores["x->y"], chain, rtol=1e-12)
+
+
+def test_a_graph_link_without_a_gain_or_a_chain_is_named():
+    class Missing(Staged):
+        def link_gains(self, t, y, params):
+            gains = super().link_gains(t, y, params)
+            del gains["s", "y"]
+            return gains
+
+    with pytest.raises(SimulationError, match="gave no gain for the link 'x' -> 'y'"):
+        loop_dominance(Missing(False))
+
+
 # -- a one-factor model of the factor equations: reinforcing feedback against its own adjustment -----
 def bistable(steepness: float = 8.0, weight: float = 1.0) -> Model:
     """x feeds itself through a composite c = x; started just above the unstable middle rest."""
@@ -425,6 +487,18 @@ def test_cli_writes_dominance_and_shift(tmp_path, capsys):
     frame = pd.read_csv(out / "dominance.csv")
     assert {"time", "R1", "B1", "top", "dominant", "adjustment_share"} <= set(frame.columns)
     assert (out / "dominance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_printed_summaries_are_public(tmp_path, capsys):
+    from gmsim.analysis.summary import dominance_summary, shift_summary
+
+    shift = dominance_shift(scenario="hacker-attack", stop=24)
+    assert main(["loops", "--dominance", "--scenario", "hacker-attack", "--stop", "24",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    assert f"\n\n{dominance_summary(shift.scenario)}\n\n{shift_summary(shift)}\nwrote " in text
+    resting = dominance_summary(loop_dominance(stop=3))
+    assert resting.splitlines()[1].startswith("  the run is at rest")
 
 
 def test_cli_dominance_at_rest_says_why(tmp_path, capsys):

@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 
 import gmsim
-from gmsim.analysis.loops import LoopError, find_loops
+from gmsim.analysis.loops import find_loops, loop_summary
+from gmsim.analysis.summary import run_summary
 from gmsim.cli import main
+from gmsim.errors import LoopError
 
 
 def graph_of(edges):
@@ -314,3 +316,20 @@ def test_the_summary_reads_well_for_one_loop_and_for_many():
         .summary()
         .startswith("96 feedback loops (54 reinforcing, 42 balancing), 3 to 11 links long")
     )
+
+
+def test_the_printed_listing_is_public(tmp_path, capsys):
+    model = gmsim.load_model()
+    assert main(["loops", "--loop", "R3", "--out", str(tmp_path)]) == 0
+    text = loop_summary(find_loops(model), loop="R3", graph=model.graph())
+    assert capsys.readouterr().out.startswith(text + "\n")
+    assert main(["loops", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith(loop_summary(find_loops(model)) + "\n")
+    with pytest.raises(LoopError, match="`graph` is needed"):
+        loop_summary(find_loops(model), loop="R3")
+
+
+def test_the_run_summary_is_what_gmsim_run_prints(tmp_path, capsys):
+    assert main(["run", "--scenario", "hacker-attack", "--stop", "24", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(run_summary(gmsim.simulate(scenario="hacker-attack", stop=24)) + "\n")
