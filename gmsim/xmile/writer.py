@@ -68,6 +68,7 @@ import xml.etree.ElementTree as ET  # building and writing only; gmsim parses XM
 
 import numpy as np
 
+from gmsim.core.methods import METHOD_TABLE
 from gmsim.core.system import System
 from gmsim.errors import ModelError, ScenarioError, SimulationError
 from gmsim.factor.model import GROUP_TITLES, Simulation
@@ -96,7 +97,7 @@ __all__ = [
 XMILE_NAMESPACE = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
 """The XML namespace of XMILE 1.0 (OASIS)."""
 
-XMILE_METHODS = {"euler": "euler", "rk4": "rk4", "rk45": "rk45, rk4", "lsoda": "gear, rk4"}
+XMILE_METHODS = {name: method.xmile for name, method in METHOD_TABLE.items()}
 """gmsim's methods as XMILE ``sim_specs`` methods; the optional ones name rk4 as the fallback."""
 
 
