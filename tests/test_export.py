@@ -114,7 +114,7 @@ def pysd_run(path: Path):
         path.write_text(text, encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PySD's (and its dependencies') own warnings
-        import pysd
+        pysd = pytest.importorskip("pysd")
 
         return pysd.read_xmile(str(path)).run()
 

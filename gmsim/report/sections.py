@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from gmsim import __version__
+from gmsim._version import __version__
 from gmsim.analysis.comparison import end_of_horizon, plot_comparison
 from gmsim.analysis.diagram import plot_diagram
 from gmsim.analysis.loops import LoopList

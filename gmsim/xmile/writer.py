@@ -117,7 +117,7 @@ def _add(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -
 
 
 def _document(system: FactorSystem, scenario: str, variables: list[Variable], sim: Simulation) -> str:
-    from gmsim import __version__
+    from gmsim._version import __version__
 
     model = system.model
     root = ET.Element("xmile", {"version": "1.0", "xmlns": XMILE_NAMESPACE})
