@@ -93,6 +93,7 @@ def test_one_method_table_feeds_every_list_of_methods():
     for m in METHOD_TABLE.values():
         assert isinstance(m, Method)
         assert (m.stepper is not None) == m.fixed == (m.kind == "fixed") == (m.scipy is None)
+        assert (m.stages is not None) == m.fixed
         with pytest.raises(AttributeError):
             m.name = "other"  # frozen
 
@@ -196,6 +197,19 @@ def test_the_evaluations_counted_are_the_calls_the_system_saw(method):
     result = solve(system, system.parameters(), RunSettings(start=0, stop=10, dt=0.5, method=method))
     assert result.stats.rhs_evaluations == system.calls > 0
     assert result.time_unit == "Minutes" and result.method == method
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if METHOD_TABLE[m].fixed])
+def test_a_fixed_step_makes_exactly_its_stages_evaluations(method):
+    calls = []
+    step = METHOD_TABLE[method]
+
+    def f(t, y, p):
+        calls.append(t)
+        return -y
+
+    step.stepper(f, 0.0, np.ones((3, 2)), 0.1, None)
+    assert len(calls) == step.stages
 
 
 def test_rk45_reports_its_rejected_steps():

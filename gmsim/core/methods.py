@@ -90,6 +90,10 @@ class Method:
         method names ``rk4`` as the fallback).
     stepper : callable or None
         One fixed step (:data:`Stepper`); ``None`` for adaptive methods.
+    stages : int or None
+        Evaluations of the right-hand side in one fixed step (the stepper
+        makes exactly these); ``None`` for adaptive methods, whose solver
+        counts its own.
     scipy : str or None
         The :func:`scipy.integrate.solve_ivp` method of an adaptive one.
     stability : float or None
@@ -101,6 +105,7 @@ class Method:
     kind: Literal["fixed", "adaptive"]
     xmile: str
     stepper: Stepper | None = None
+    stages: int | None = None
     scipy: str | None = None
     stability: float | None = None
 
@@ -114,8 +119,8 @@ METHOD_TABLE: Mapping[str, Method] = MappingProxyType(
     {
         m.name: m
         for m in (
-            Method("euler", "fixed", "euler", stepper=euler, stability=1.0),
-            Method("rk4", "fixed", "rk4", stepper=rk4, stability=2.0),
+            Method("euler", "fixed", "euler", stepper=euler, stages=1, stability=1.0),
+            Method("rk4", "fixed", "rk4", stepper=rk4, stages=4, stability=2.0),
             Method("rk45", "adaptive", "rk45, rk4", scipy="RK45"),
             Method("lsoda", "adaptive", "gear, rk4", scipy="LSODA"),
         )

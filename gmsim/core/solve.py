@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.integrate
 from threadpoolctl import threadpool_limits
 
-from gmsim.core.methods import METHOD_TABLE, Method, Rhs, get_method
+from gmsim.core.methods import METHOD_TABLE, Method, get_method
 from gmsim.core.result import Result, SolverStats
 from gmsim.core.system import Params, System
 from gmsim.core.units import amount, moment, span
@@ -335,27 +335,19 @@ class _StatesOf:
         return y
 
 
-class _Counted:
-    """The system's right-hand side, counting its calls."""
-
-    __slots__ = ("calls", "rhs")
-
-    def __init__(self, rhs: Rhs):
-        self.rhs = rhs
-        self.calls = 0
-
-    def __call__(self, t: float, y: np.ndarray, params: Any) -> np.ndarray:
-        self.calls += 1
-        return self.rhs(t, y, params)
-
-
 class _Tally:
-    """Steps of one block: taken, and (when the solver says) rejected."""
+    """Work of one block: steps taken, right-hand-side evaluations, and (where known) rejected steps.
 
-    __slots__ = ("rejected", "steps")
+    A fixed step costs its method's ``stages`` evaluations; an adaptive solve
+    adds the evaluations scipy counted (``nfev``). Counting this way, rather
+    than wrapping the right-hand side, costs nothing per evaluation.
+    """
+
+    __slots__ = ("evaluations", "rejected", "steps")
 
     def __init__(self, rejected: int | None = 0):
         self.steps = 0
+        self.evaluations = 0
         self.rejected = rejected
 
 
@@ -429,7 +421,7 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
     saved = np.empty((len(grid), params.batch, out.shape[2]))
     all_breaks = system.breakpoints(params)
     breaks = [b for b in all_breaks if start < b < stop]
-    rhs = _Counted(system.rhs)
+    rhs = system.rhs
     tally = _Tally(0 if method.fixed or hasattr(_SOLVERS[method.scipy], "n_stages") else None)
     y = system.initial_state(params)
     if start in all_breaks:
@@ -453,7 +445,9 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
             )  # fmt: skip
         k = saves[-1] + 1 if saves.size else k
     out[...] = saved.transpose(1, 0, 2)
-    return SolverStats(tally.steps, rhs.calls, len(edges) - 1, tally.rejected)
+    if method.fixed:
+        tally.evaluations = method.stages * tally.steps
+    return SolverStats(tally.steps, tally.evaluations, len(edges) - 1, tally.rejected)
 
 
 def _check_step(system: System, params: Params, dt: float, method: Method, unit: str) -> None:
@@ -510,6 +504,7 @@ def _adaptive(
     )
     if not sol.success:
         raise SimulationError(f"{method.name} failed between {span(unit, a, b)}: {sol.message}")
+    tally.evaluations += sol.nfev
     states = sol.y.T.reshape(len(sol.t), *shape)
     for k in saves:
         out[k] = observe(grid[k], states[np.searchsorted(sol.t, grid[k])], params)
