@@ -61,7 +61,16 @@ def test_compare_refuses_bad_requests_before_running_any():
 
 def test_end_of_horizon_differences_are_from_the_baseline(frame):
     table = end_of_horizon(frame)
-    assert list(table.columns) == ["scenario", "variable", "value", "baseline", "difference"]
+    assert list(table.columns) == [
+        "scenario",
+        "variable",
+        "value",
+        "baseline",
+        "difference",
+        "largest_gap",
+        "largest_gap_time",
+        "cumulative_gap",
+    ]
     assert list(dict.fromkeys(table["variable"])) == list(gmsim.plot.results.OUTCOMES)
     ends = {s: gmsim.simulate(MODEL, scenario=s, stop=24).final() for s in ["baseline", *CHOSEN]}
     for row in table.itertuples():
@@ -164,3 +173,31 @@ def test_gmsim_compare_stays_the_function_after_its_module_is_imported():
 
     assert callable(gmsim.compare) and gmsim.compare.__name__ == "compare"
     assert gmsim.compare is gmsim.analysis.comparison.compare
+
+
+def test_the_end_table_gives_the_largest_gap_its_time_and_the_area_of_a_known_pulse():
+    """An exogenous factor held 0.4 above its level for months 2-4 of a 6-month run: the end
+    difference is 0, the largest gap +0.4 at month 2, the area 0.4 x 2 months (by hand)."""
+    from gmsim import Factor, Link, Model, Simulation
+
+    tiny = Model(
+        name="pulse",
+        factors=(
+            Factor("driver", group="external_enabler", kind="exogenous", initial=0.5),
+            Factor("effect", group="outcome", initial=0.5, tau=2.0),
+        ),
+        links=(Link("driver", "effect", weight=0.5),),
+        simulation=Simulation(stop=6.0, dt=0.125),
+    )
+    pulse = Scenario("pulse", actions=(Intervention("pulse", "driver", at=2, duration=2, value=0.9),))
+    table = end_of_horizon(gmsim.compare(tiny, [pulse]), variables=["driver", "effect"])
+    row = table.set_index(["scenario", "variable"]).loc[("pulse", "driver")]
+    assert row["difference"] == pytest.approx(0.0, abs=1e-12)
+    assert row["largest_gap"] == pytest.approx(0.4)
+    assert row["largest_gap_time"] == 2.0
+    assert row["cumulative_gap"] == pytest.approx(0.8)
+    effect = table.set_index(["scenario", "variable"]).loc[("pulse", "effect")]
+    assert effect["largest_gap"] > 0 and 2.0 < effect["largest_gap_time"] <= 4.0
+    assert effect["cumulative_gap"] > abs(effect["difference"])  # the transient outlasts its trace
+    text = format_end_table(table, time=6)
+    assert "+0.400 @2 | +0.80" in text

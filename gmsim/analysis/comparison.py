@@ -33,7 +33,7 @@ from gmsim.scenario import Scenario, list_scenarios, load_scenario
 from gmsim.simulation.load import load_model
 from gmsim.simulation.simulate import ModelLike, as_system, simulate
 
-__all__ = ["compare", "end_of_horizon", "format_end_table", "plot_comparison"]
+__all__ = ["compare", "end_of_horizon", "format_end_table", "plot_comparison", "transient_gap"]
 
 ScenarioLike = str | os.PathLike | Scenario
 
@@ -144,7 +144,11 @@ def end_of_horizon(
     Returns
     -------
     DataFrame
-        Columns ``scenario``, ``variable``, ``value``, ``baseline``, ``difference``.
+        Columns ``scenario``, ``variable``, ``value``, ``baseline``, ``difference``
+        (at the end), then ``largest_gap`` (the signed difference from the
+        baseline largest in size over the run), ``largest_gap_time`` (when) and
+        ``cumulative_gap`` (the area between the two trajectories, trapezoid
+        rule over the saved times): see :func:`transient_gap`.
     """
     baseline = baseline or frame.attrs.get("baseline") or "baseline"
     scenarios = list(dict.fromkeys(frame["scenario"]))
@@ -161,18 +165,75 @@ def end_of_horizon(
     table = wide.stack().rename("value").reset_index()
     table["baseline"] = table["variable"].map(wide.loc[baseline])
     table["difference"] = table["value"] - table["baseline"]
+    gaps = {
+        (name, variable): transient_gap(run["time"].to_numpy(), run["value"].to_numpy(), base)
+        for variable in variables
+        for base in [_trajectory(frame, baseline, variable)]
+        for name, run in frame[frame["variable"] == variable].groupby("scenario", sort=False)
+    }
+    keys = list(zip(table["scenario"], table["variable"], strict=True))
+    table["largest_gap"] = [gaps[k][0] for k in keys]
+    table["largest_gap_time"] = [gaps[k][1] for k in keys]
+    table["cumulative_gap"] = [gaps[k][2] for k in keys]
     return table
 
 
+def _trajectory(frame: pd.DataFrame, scenario: str, variable: str) -> tuple[np.ndarray, np.ndarray]:
+    run = frame[(frame["scenario"] == scenario) & (frame["variable"] == variable)]
+    return run["time"].to_numpy(), run["value"].to_numpy()
+
+
+def transient_gap(
+    time: np.ndarray, values: np.ndarray, baseline: tuple[np.ndarray, np.ndarray]
+) -> tuple[float, float, float]:
+    """The largest gap from a baseline trajectory (signed), its time, and the cumulative gap.
+
+    The gap is ``values - baseline`` at the saved times (the baseline read at
+    ``time``); the cumulative gap is its area by the trapezoid rule, in
+    level x time units. An end value alone hides a transient that has faded
+    by the end of the run; these two numbers do not.
+
+    Examples
+    --------
+    >>> t = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> gap, when, area = transient_gap(t, np.array([0.5, 0.7, 0.6, 0.5]), (t, np.full(4, 0.5)))
+    >>> round(gap, 9), when, round(area, 9)
+    (0.2, 1.0, 0.3)
+    """
+    time = np.asarray(time, dtype=float)
+    gap = np.asarray(values, dtype=float) - np.interp(time, *baseline)
+    if not gap.size:
+        return (float("nan"), float("nan"), float("nan"))
+    k = int(np.argmax(np.abs(gap)))
+    area = float(np.sum((gap[1:] + gap[:-1]) * np.diff(time)) / 2.0)
+    return (float(gap[k]), float(time[k]), area)
+
+
 def format_end_table(table: pd.DataFrame, *, time: float | None = None, time_unit: str = "month") -> str:
-    """:func:`end_of_horizon` as text: a row per scenario, ``level (difference)`` per variable."""
+    """:func:`end_of_horizon` as text: a row per scenario, ``level (difference)`` per variable;
+    then, when the table has them, the largest gap with its time and the cumulative gap."""
     cells = table.assign(
         cell=[f"{v:.3f} ({d:+.3f})" for v, d in zip(table["value"], table["difference"], strict=True)]
     )
     wide = cells.pivot(index="scenario", columns="variable", values="cell")
     wide = wide.loc[list(dict.fromkeys(table["scenario"])), list(dict.fromkeys(table["variable"]))]
     head = "Levels at the end of the run" + (f" ({time_unit} {time:g})" if time is not None else "")
-    return f"{head}, and (difference from the baseline):\n{wide.to_string()}"
+    text = f"{head}, and (difference from the baseline):\n{wide.to_string()}"
+    if "largest_gap" not in table.columns:
+        return text
+    gaps = table.assign(
+        cell=[
+            f"{g:+.3f} @{t:g} | {a:+.2f}"
+            for g, t, a in zip(
+                table["largest_gap"], table["largest_gap_time"], table["cumulative_gap"], strict=True
+            )
+        ]
+    ).pivot(index="scenario", columns="variable", values="cell")
+    gaps = gaps.loc[wide.index, wide.columns]
+    return (
+        f"{text}\nLargest gap from the baseline @{time_unit} | cumulative gap "
+        f"(area, level x {time_unit}s):\n{gaps.to_string()}"
+    )
 
 
 def plot_comparison(

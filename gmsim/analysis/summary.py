@@ -21,6 +21,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from gmsim.analysis.dominance_result import AT_REST
@@ -34,8 +35,22 @@ if TYPE_CHECKING:
 __all__ = ["dominance_summary", "run_summary", "shift_summary"]
 
 
-def run_summary(result: Result) -> str:
-    """What ran, the headline variables at start and end, and the three biggest movers."""
+def run_summary(result: Result, baseline: Result | None = None) -> str:
+    """What ran, the headline variables at start and end, and the three biggest movers.
+
+    With ``baseline`` (the model's run without the scenario), each headline
+    variable also gets its end difference from the baseline, its largest gap
+    and when, and the cumulative gap (area between the runs, trapezoid rule),
+    so that a transient that has faded by the end still shows.
+
+    Examples
+    --------
+    >>> import gmsim
+    >>> run = gmsim.simulate(scenario="hacker-attack", stop=24)
+    >>> text = run_summary(run, baseline=gmsim.simulate(stop=24))
+    >>> print(text.splitlines()[-5])
+      against the baseline          end gap  largest gap @ month    cumulative gap
+    """
     first, last = result.values[0, 0], result.values[0, -1]
     lines = [
         f"{result.model} | scenario: {result.scenario} | {result.time_label} | {result.method}",
@@ -51,7 +66,26 @@ def run_summary(result: Result) -> str:
         if abs(last[i] - first[i]) > 1e-6
     ]
     lines.append("  largest changes: " + (", ".join(moved) if moved else "none (the run is at rest)"))
+    if baseline is not None:
+        lines += _against_baseline(result, baseline)
     return "\n".join(lines)
+
+
+def _against_baseline(result: Result, baseline: Result) -> list[str]:
+    """Each headline variable's end gap, largest gap (and its time) and cumulative gap."""
+    from gmsim.analysis.comparison import transient_gap
+
+    unit = result.time_unit or "time"
+    lines = [
+        f"  {'against the baseline':<28}{'end gap':>9}{'largest gap':>13} @ {unit:<8}{'cumulative gap':>15}"
+    ]
+    for v in headline_variables(result):
+        mine, base = result.values[0, :, result.variables.index(v)], baseline[v]
+        base = base[0] if base.ndim > 1 else base
+        largest, when, area = transient_gap(result.time, mine, (baseline.time, base))
+        end = float(mine[-1] - np.interp(result.time[-1], baseline.time, base))
+        lines.append(f"  {v:<28}{end:>+9.3f}{largest:>+13.3f} @ {when:<8g}{area:>+15.3f}")
+    return lines
 
 
 def dominance_summary(dominance: Dominance) -> str:

@@ -32,10 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     check_writable(args.out)
-    result = simulate(args.model, scenario=args.scenario, **run_options(args))
+    options = run_options(args)
+    result = simulate(args.model, scenario=args.scenario, **options)
+    baseline = None if args.scenario is None else simulate(args.model, **options)
     with output_dir(args.out) as stage:
         write_run(result, stage)
-    print(run_summary(result))
+    print(run_summary(result, baseline))
     print(f"wrote {args.out}/trajectories.csv, effectiveness.png, overview.png")
     return 0
 
