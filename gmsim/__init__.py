@@ -46,6 +46,8 @@ _LAZY = {
     "load_scenario": "gmsim.scenario",
     "list_scenarios": "gmsim.scenario",
     "compare": "gmsim.analysis.comparison",
+    "check": "gmsim.analysis.claims",
+    "CheckReport": "gmsim.analysis.claims",
     "Loop": "gmsim.analysis.loops",
     "find_loops": "gmsim.analysis.loops",
     "loop_dominance": "gmsim.analysis.dominance",

@@ -24,6 +24,7 @@ __all__ = ["build_parser", "main"]
 ORDER = (
     "run",
     "validate",
+    "check",
     "show",
     "scenarios",
     "compare",
