@@ -14,7 +14,9 @@ One class per stage of the flow, bottom layer first:
 - :class:`LoopError`: a loop asked for does not exist (``analysis``);
 - :class:`SpecError`, :class:`MetricError`, :class:`ExecutorError` and
   :class:`SensitivityError`: an uncertainty spec, a metric, an executor or a
-  sensitivity analysis cannot be used as asked (``uncertainty``).
+  sensitivity analysis cannot be used as asked (``uncertainty``);
+- :class:`DataError`: a data file, an observation map, a fit or a ratings sheet
+  cannot be used as asked (``evidence``).
 
 Problems found in files are :class:`Problem` objects: a key path, a message,
 and where known the file and line, all rendered the same way.
@@ -35,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "DataError",
     "EquationError",
     "ExecutorError",
     "GmsimError",
@@ -168,3 +171,7 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class DataError(GmsimError):
+    """A data file, an observation map, a calibration or a ratings sheet cannot be used as asked."""
