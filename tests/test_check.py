@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -204,3 +205,76 @@ def test_a_model_without_claims_checks_nothing(tmp_path, capsys):
     assert "no checks" in capsys.readouterr().out
     with pytest.raises(GmsimError, match="factor model"):
         gmsim.check(object())
+
+
+WINDOW = """
+[scenario]
+name = "weaker-drive"
+
+[[links]]
+from = "driver"
+to = "mid"
+weight = 0.2
+start = 12
+end = 24
+"""
+
+
+def windowed_system(model, scenario):
+    """The factor system with parameter windows applied (see gmsim/factor/windows.py)."""
+    from gmsim.factor.system import FactorSystem
+    from gmsim.factor.windows import apply_windows
+
+    class Windowed(FactorSystem):
+        def parameters(self, batch=None):
+            params = super().parameters(batch)
+            params.windows = self.interventions.windows
+            return params
+
+        def during(self, params, start, end):
+            return apply_windows(self, super().during(params, start, end), start)
+
+    return Windowed(model, scenario.interventions(model))
+
+
+def test_a_link_weight_changed_from_month_12_to_24_is_the_baseline_before_12(tmp_path):
+    model = gmsim.load_model(write(tmp_path, ""))
+    model = model.replace(simulation=model.simulation.__class__(stop=36, dt=0.125))
+    (tmp_path / "window.toml").write_text(WINDOW)
+    scenario = gmsim.load_scenario(tmp_path / "window.toml")
+    assert scenario.describe() == ["set the weight of driver -> mid: 0.2 from month 12 to month 24"]
+    iv = scenario.interventions(model)
+    assert [(w.parameter, w.value, w.start, w.end) for w in iv.windows] == [
+        ("weight:driver->mid", 0.2, 12.0, 24.0)
+    ]
+    assert iv.overrides == {}
+    system = windowed_system(model, scenario)
+    assert {12.0, 24.0} <= set(system.breakpoints(system.parameters()))
+    run, base = gmsim.simulate(system), gmsim.simulate(model)
+    before = run.time < 12
+    assert (run["mid"][before] == base["mid"][before]).all()
+    assert (run["out"][before] == base["out"][before]).all()
+    inside = (run.time > 12) & (run.time <= 24)
+    assert (run["mid"][inside] < base["mid"][inside]).all()  # a weaker push from the driver
+    k = int(np.searchsorted(run.time, 24.0))
+    assert run["mid"][-1] - base["mid"][-1] > run["mid"][k] - base["mid"][k]  # recovers after 24
+    if type(model.compile()).during is not gmsim.System.during:  # wired into FactorSystem
+        wired = gmsim.simulate(model, scenario=scenario)
+        np.testing.assert_allclose(wired["mid"], run["mid"], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ("start = 24\nend = 12", "must be after `start`"),
+        ("start = 40", "outside the run"),
+        ("start = 6\nadd = true", "a new link"),
+    ],
+)
+def test_a_bad_link_window_is_named(tmp_path, extra, message):
+    model = gmsim.load_model(write(tmp_path, ""))
+    path = tmp_path / "bad.toml"
+    from_to = 'from = "barrier"\nto = "out"\n' if "add" in extra else 'from = "driver"\nto = "mid"\n'
+    path.write_text(f"[[links]]\n{from_to}weight = 0.2\n{extra}\n")
+    with pytest.raises(gmsim.ScenarioError, match=message):
+        gmsim.load_scenario(path).interventions(model)

@@ -30,7 +30,7 @@ import numpy as np
 from gmsim.core.paths import Path, Within
 from gmsim.errors import SimulationError, did_you_mean
 
-__all__ = ["Event", "Forcing", "Interventions", "Params", "System"]
+__all__ = ["Event", "Forcing", "Interventions", "Params", "System", "Window"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,25 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Window:
+    """Give parameter ``parameter`` the value ``value`` while ``start <= t < end``.
+
+    Outside the window the parameter keeps its value in the run; the window's
+    edges are breakpoints, so the change is exact. The system decides what a
+    parameter is (:meth:`System.parameter_names`); a factor system applies
+    windows with :func:`gmsim.factor.windows.apply_windows`.
+    """
+
+    parameter: str
+    value: Any
+    start: float = -math.inf
+    end: float = math.inf
+
+    def active(self, t: float) -> bool:
+        return self.start <= t < self.end
+
+
+@dataclass(frozen=True)
 class Interventions:
     """What a scenario asks of a system, in the engine's terms.
 
@@ -81,12 +100,16 @@ class Interventions:
         bias solve and their own weight afterwards.
     forcings, events : tuples
         Driver paths, clamps and discrete jumps.
+    windows : tuple of Window
+        Parameter values that hold only over a window of time (applied, like
+        overrides, after the biases are solved).
     """
 
     overrides: Mapping[str, float] = field(default_factory=dict)
     added_links: tuple[Any, ...] = ()
     forcings: tuple[Forcing, ...] = ()
     events: tuple[Event, ...] = ()
+    windows: tuple[Window, ...] = ()
 
 
 @dataclass
@@ -99,6 +122,7 @@ class Params:
     batch: int
     forcings: tuple[Forcing, ...] = ()
     events: tuple[Event, ...] = ()
+    windows: tuple[Window, ...] = ()
 
     def subset(self, rows: slice) -> Params:
         """The same parameters for a slice of the runs (arrays with one row per run are cut).
@@ -111,7 +135,7 @@ class Params:
             if f.name == "batch":
                 continue
             value = getattr(self, f.name)
-            if f.name in ("forcings", "events"):
+            if f.name in ("forcings", "events", "windows"):
                 changes[f.name] = tuple(_cut(item, rows, self.batch) for item in value)
             elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == self.batch:
                 changes[f.name] = value[rows]
@@ -207,8 +231,11 @@ class System(ABC):
             ) from None
 
     def breakpoints(self, params: Params) -> list[float]:
-        """Times where the integration must split: events, forcing windows, path kinks."""
+        """Times where the integration must split: events, forcing windows, path kinks,
+        the edges of parameter windows."""
         times: set[float] = {e.time for e in params.events}
+        for w in params.windows:
+            times.update(t for t in (w.start, w.end) if math.isfinite(t))
         for f in params.forcings:
             times.update(t for t in (f.start, f.end) if math.isfinite(t))
             times.update(t for t in f.path.breakpoints if f.start <= t < f.end)

@@ -17,6 +17,8 @@ and changes of factors' initial levels or adjustment times::
     from = "review_burden"
     to = "responsiveness"
     weight = -0.3
+    start = 12                    # optional: only from month 12 ...
+    end = 24                      # ... until month 24 (default: the whole run)
 
     [factors.staff_experience]    # initial level and/or adjustment time (months)
     tau = 9

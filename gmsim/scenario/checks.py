@@ -87,6 +87,7 @@ def check_scenario(scenario: Scenario) -> list[str]:
                 f"{_where(scenario, c, 'links', i, 'delay')}: only a new link (add = true) takes a delay; "
                 "a scenario changes the weight of an existing link, not its delay"
             )
+        out += _check_link_window(scenario, i, c)
         pair = (c.cause, c.effect)
         if pair in seen:
             out.append(
@@ -232,6 +233,42 @@ def _check_overlaps(scenario: Scenario) -> list[str]:
 
 
 # -- checks against a model -------------------------------------------------------------------
+def _check_link_window(scenario: Scenario, i: int, c: Any) -> list[str]:
+    """A changed weight's ``start``/``end``: numbers, in order, and not on a new link."""
+    out = []
+    for key in ("start", "end"):
+        value = getattr(c, key)
+        if value is not None and not _time(value):
+            out.append(f"{_where(scenario, c, 'links', i, key)}: must be a finite month, got {value!r}")
+    window = c.window()
+    if window is None or out:
+        return out
+    if window[0] >= window[1]:
+        out.append(
+            f"{_where(scenario, c, 'links', i, 'end')}: must be after `start` ({window[0]:g}), "
+            f"got {window[1]:g}"
+        )
+    if c.add:
+        out.append(
+            f"{_where(scenario, c, 'links', i, 'start')}: a new link (add = true) holds for the whole "
+            "run; give `start`/`end` to a changed weight of an existing link"
+        )
+    return out
+
+
+def _check_link_times(scenario: Scenario, start: float, stop: float) -> list[str]:
+    out = []
+    for i, c in enumerate(scenario.links):
+        for key in ("start", "end"):
+            t = getattr(c, key)
+            if t is not None and _time(t) and not start <= t <= stop:
+                out.append(
+                    f"{_where(scenario, c, 'links', i, key)}: month {t:g} is outside the run "
+                    f"[{start:g}, {stop:g}]; move it inside, or change the horizon"
+                )
+    return out
+
+
 def check_against(scenario: Scenario, model: Any, start: float, stop: float) -> list[str]:
     """Problems of a scenario on ``model`` over the horizon ``[start, stop]``, one message each.
 
@@ -241,7 +278,7 @@ def check_against(scenario: Scenario, model: Any, start: float, stop: float) -> 
     and ``[[links]]`` and ``tau`` have no meaning.
     """
     check = _check_on_factors if isinstance(model, Model) else _check_on_system
-    return check(scenario, model, start, stop)
+    return check(scenario, model, start, stop) + _check_link_times(scenario, start, stop)
 
 
 def _check_times(scenario: Scenario, i: int, a: Intervention, start: float, stop: float) -> list[str]:

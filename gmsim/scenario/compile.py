@@ -1,6 +1,7 @@
 """A scenario in the engine's terms: :class:`~gmsim.core.system.Interventions` for one model.
 
-Link and factor changes become parameter overrides and added links; holds
+Link and factor changes become parameter overrides and added links (a link
+change with ``start``/``end`` a :class:`~gmsim.core.system.Window`); holds
 become :class:`~gmsim.core.system.Forcing` paths; events, and the return of an
 exogenous factor to its level when a hold lets go, become
 :class:`~gmsim.core.system.Event` jumps.
@@ -25,7 +26,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gmsim.core.paths import Constant, Ramp, Table
-from gmsim.core.system import Event, Forcing, Interventions
+from gmsim.core.system import Event, Forcing, Interventions, Window
 from gmsim.factor.model import Link, Model
 from gmsim.scenario.types import INF, Intervention
 from gmsim.xmile.names import canonical
@@ -55,12 +56,15 @@ def compile_scenario(scenario: Scenario, model: Any, start: float, stop: float) 
     """``scenario`` as the engine runs it on ``model`` over ``[start, stop]`` (checked already)."""
     overrides: dict[str, Any] = {}
     added = []
+    windows: list[Window] = []
     for c in scenario.links:
         if c.add:
             link = Link(
                 c.cause, c.effect, weight=c.weight, delay=c.delay, source=f"scenario {scenario.name}"
             )
             added.append(link)
+        elif c.window() is not None:
+            windows.append(Window(f"weight:{c.cause}->{c.effect}", c.weight, *c.window()))
         else:
             overrides[f"weight:{c.cause}->{c.effect}"] = c.weight
     for c in scenario.factors:
@@ -84,6 +88,7 @@ def compile_scenario(scenario: Scenario, model: Any, start: float, stop: float) 
         added_links=tuple(added),
         forcings=tuple(forcings),
         events=(*restores, *events),
+        windows=tuple(windows),
     )
 
 

@@ -65,6 +65,8 @@ LINK = {
     "weight": (number, f"number in {interval('weight')}", True),
     "add": (boolean, "true or false", False),
     "delay": _NUM,
+    "start": _NUM,
+    "end": _NUM,
     "note": (string, "string", False),
 }
 FACTOR = {"initial": _NUM, "tau": _NUM, "note": (string, "string", False)}

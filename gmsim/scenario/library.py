@@ -43,13 +43,16 @@ def scenario_path(ref: str | os.PathLike, *, base: Path | None = None) -> Path:
     """The file of a scenario: a library name, or a path (relative to ``base`` when given).
 
     A string ending in ``.toml`` or holding a ``/`` is a path; otherwise it
-    names a scenario of the library.
+    names a scenario: the file ``<name>.toml`` in ``base`` when there is one
+    (a scenario beside the file that includes it), else the library's.
 
     Raises
     ------
     ScenarioError
         For a name the library does not have; the library's names are listed.
     """
+    if base is not None and SCENARIOS.is_name(ref) and (Path(base) / f"{ref}.toml").is_file():
+        return Path(base) / f"{ref}.toml"
     path = SCENARIOS.resolve(ref, base=base)
     if path is None:
         raise ScenarioError(

@@ -125,20 +125,39 @@ class Intervention:
 
 @dataclass(frozen=True)
 class LinkChange:
-    """One ``[[links]]`` table: a new weight for ``cause -> effect``, or a new link (``add``)."""
+    """One ``[[links]]`` table: a new weight for ``cause -> effect``, or a new link (``add``).
+
+    ``start`` and ``end`` (months, optional) limit a changed weight to
+    ``[start, end)``; outside it the link keeps the model's weight.
+
+    Examples
+    --------
+    >>> LinkChange("funding", "training", 0.2, start=12, end=24).describe()
+    'set the weight of funding -> training: 0.2 from month 12 to month 24'
+    """
 
     cause: str
     effect: str
     weight: Any
     add: bool = False
     delay: float = 0.0
+    start: float | None = None
+    end: float | None = None
     note: str = ""
     origin: Origin | None = field(default=None, compare=False, repr=False)
+
+    def window(self) -> tuple[float, float] | None:
+        """``[start, end)`` months over which the weight is changed; ``None`` for the whole run."""
+        if self.start is None and self.end is None:
+            return None
+        return (-INF if self.start is None else self.start, INF if self.end is None else self.end)
 
     def describe(self) -> str:
         verb = "add the link" if self.add else "set the weight of"
         delay = f" (delay {self.delay:g} months)" if self.delay else ""
-        return f"{verb} {self.cause} -> {self.effect}: {_show(self.weight)}{delay}"
+        window = self.window()
+        when = f" {span(*window)}" if window else ""
+        return f"{verb} {self.cause} -> {self.effect}: {_show(self.weight)}{delay}{when}"
 
 
 @dataclass(frozen=True)
