@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from gmsim.errors import ModelError, Problem
+from gmsim.factor.checks import build_checks
+from gmsim.factor.checks import structure_problems as check_table_problems
+from gmsim.factor.flows import Flow
 from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 from gmsim.files import toml
-from gmsim.files.toml import Keys, Library, check_keys, located, read_toml
+from gmsim.files.toml import Keys, Library, check_keys, locate, located, read_toml
 
 __all__ = ["DEFAULT_MODEL", "MODELS", "default_model_path", "load_factor_model"]
 
@@ -37,6 +40,8 @@ TOP: Keys = {
     "dynamics": (toml.table, "table", False),
     "factors": (toml.table, "table", True),
     "links": (toml.array, "array of tables [[links]]", False),
+    "flows": (toml.array, "array of tables [[flows]]", False),
+    "checks": (toml.array, "array of tables [[checks]]", False),
 }
 MODEL: Keys = {
     "name": (toml.string, "string", True),
@@ -62,6 +67,11 @@ FACTOR: Keys = {
     "tau": (toml.number, "number", False),
     "of": (toml.table, "table such as { a = 1, b = 1 }", False),
     "bias": (toml.number, "number", False),
+    "reference": (toml.number, "number", False),
+    "tau_rise": (toml.number, "number", False),
+    "tau_fall": (toml.number, "number", False),
+    "decide_every": (toml.number, "number", False),
+    "decide_offset": (toml.number, "number", False),
     "source": (toml.string, "string", False),
     "note": (toml.string, "string", False),
 }
@@ -71,14 +81,34 @@ LINK: Keys = {
     "weight": (toml.number, "number", True),
     "delay": (toml.number, "number", False),
     "order": (toml.whole, "whole number", False),
+    "kind": (toml.string, "string", False),
+    "moderated_by": (toml.table, "table such as { factor = -0.5 }", False),
     "source": (toml.string, "string", False),
     "quote": (toml.string, "string", False),
 }
-REQUIRED_BY_KIND = {"endogenous": ("initial", "tau"), "exogenous": ("initial",), "composite": ("of",)}
+FLOW: Keys = {
+    "name": (toml.string, "string", True),
+    "into": (toml.string, "string", False),
+    "from": (toml.string, "string", False),
+    "rate": (toml.number, "number", True),
+    "times": (toml.strings, "array of factor ids", False),
+    "gap": (toml.strings, "array of factor ids", False),
+    "balance": (toml.boolean, "true or false", False),
+    "source": (toml.string, "string", False),
+    "quote": (toml.string, "string", False),
+}
+REQUIRED_BY_KIND = {
+    "endogenous": ("initial",),
+    "exogenous": ("initial",),
+    "composite": ("of",),
+    "stock": ("initial",),
+}
+TIMING = ("tau", "tau_rise", "tau_fall", "decide_every", "decide_offset")
 NOT_FOR_KIND = {
-    "exogenous": ("tau", "of", "bias"),
-    "composite": ("initial", "tau", "bias"),
+    "exogenous": ("of", "bias", *TIMING),
+    "composite": ("initial", "bias", "reference", *TIMING),
     "endogenous": ("of",),
+    "stock": ("of", "bias", *TIMING),
 }
 
 
@@ -113,7 +143,7 @@ def load_factor_model(path: str | os.PathLike | None = None) -> Model:
         problems += _semantic_problems_of_the_rest(data, problems)
         raise ModelError([str(located(p, path, text)) for p in problems])
     try:
-        return build_model(data, path=str(path))
+        return build_model(data, path=str(path), text=text)
     except ModelError as exc:
         raise ModelError([str(located(p, path, text)) for p in exc.problems_found]) from None
 
@@ -178,6 +208,8 @@ def check_structure(data: dict[str, Any]) -> list[Problem]:
                             (*key, name), f"has no meaning for {_article(kind)} {kind} factor; remove it"
                         )
                     )
+            if kind == "endogenous":
+                problems += _timing_problems(table, key)
             if isinstance(table.get("of"), dict):
                 for part, w in table["of"].items():
                     if not toml.number(w):
@@ -189,10 +221,54 @@ def check_structure(data: dict[str, Any]) -> list[Problem]:
                 problems.append(Problem(("links", i), "expected a [[links]] table"))
                 continue
             problems += check_keys(table, LINK, ("links", i))
+            for m, v in (
+                (table.get("moderated_by") or {}).items()
+                if isinstance(table.get("moderated_by"), dict)
+                else ()
+            ):
+                if not toml.number(v):
+                    problems.append(
+                        Problem(("links", i, "moderated_by", m), f"expected a number, got {v!r}")
+                    )
+    flows = data.get("flows", [])
+    if isinstance(flows, list):
+        for i, table in enumerate(flows):
+            if not isinstance(table, dict):
+                problems.append(Problem(("flows", i), "expected a [[flows]] table"))
+                continue
+            problems += check_keys(table, FLOW, ("flows", i))
+    problems += check_table_problems(data.get("checks", []))
     return problems
 
 
-def build_model(data: dict[str, Any], *, path: str | None = None) -> Model:
+def _timing_problems(table: dict[str, Any], key: tuple[str | int, ...]) -> list[Problem]:
+    """How an endogenous factor moves: `tau`, `tau_rise` + `tau_fall`, or `decide_every`."""
+    given = [k for k in ("tau", "tau_rise", "decide_every") if k in table]
+    if "tau_fall" in table and "tau_rise" not in table:
+        given.append("tau_fall")
+    if not given:
+        return [
+            Problem(
+                (*key, "tau"),
+                "missing required key for an endogenous factor: give `tau` (or `tau_rise` and "
+                "`tau_fall`, or `decide_every`)",
+            )
+        ]
+    if len(given) > 1:
+        names = " and ".join(f"`{k}`" for k in given)
+        return [
+            Problem(
+                (*key, given[1]),
+                f"{names} both set how the level moves; keep one (`tau`, `tau_rise` + "
+                "`tau_fall`, or `decide_every`)",
+            )
+        ]
+    if "decide_offset" in table and "decide_every" not in table:
+        return [Problem((*key, "decide_offset"), "belongs with `decide_every`; add it or remove this")]
+    return []
+
+
+def build_model(data: dict[str, Any], *, path: str | None = None, text: str | None = None) -> Model:
     """Build a Model from parsed, structurally valid file data (semantic checks run here)."""
     meta = data["model"]
     factors = tuple(
@@ -207,6 +283,11 @@ def build_model(data: dict[str, Any], *, path: str | None = None) -> Model:
             bias=t.get("bias"),
             source=t.get("source", ""),
             note=t.get("note", ""),
+            reference=t.get("reference"),
+            tau_rise=t.get("tau_rise"),
+            tau_fall=t.get("tau_fall"),
+            decide_every=t.get("decide_every"),
+            decide_offset=t.get("decide_offset", 0.0),
         )
         for fid, t in data["factors"].items()
     )
@@ -219,15 +300,36 @@ def build_model(data: dict[str, Any], *, path: str | None = None) -> Model:
             order=t.get("order", 1),
             source=t.get("source", ""),
             quote=t.get("quote", ""),
+            kind=t.get("kind", "link"),
+            moderated_by=tuple(t.get("moderated_by", {}).items()),
         )
         for t in data.get("links", [])
     )
+    flows = tuple(
+        Flow(
+            name=t["name"],
+            into=t.get("into"),
+            from_=t.get("from"),
+            rate=float(t["rate"]),
+            times=tuple(t.get("times", ())),
+            gap=tuple(t.get("gap", ())),
+            balance=t.get("balance", False),
+            source=t.get("source", ""),
+            quote=t.get("quote", ""),
+        )
+        for t in data.get("flows", [])
+    )
+    tables = data.get("checks", [])
+    lines = [locate(text, ("checks", i)) if text else None for i in range(len(tables))]
+    checks = build_checks(tables, lines)
     sim = {k: data.get("simulation", {}).get(k) for k in SIMULATION}
     dyn = {k: data.get("dynamics", {}).get(k) for k in DYNAMICS}
     return Model(
         name=meta["name"],
         factors=factors,
         links=links,
+        flows=flows,
+        checks=checks,
         simulation=Simulation(**{k: v for k, v in sim.items() if v is not None}),
         dynamics=Dynamics(**{k: v for k, v in dyn.items() if v is not None}),
         time_unit=meta.get("time_unit", "month"),

@@ -32,15 +32,21 @@ import networkx as nx
 
 from gmsim.core.methods import METHODS as CORE_METHODS
 from gmsim.errors import ModelError, Problem, did_you_mean
+from gmsim.factor.checks import Check
+from gmsim.factor.flows import Flow, flow_edges
 from gmsim.factor.ranges import RANGES, interval, within
+from gmsim.factor.saturation import DEFAULT_STEEPNESS
+from gmsim.factor.validate import check_primitives
 
 __all__ = [
     "GROUPS",
     "GROUP_TITLES",
     "KINDS",
     "METHODS",
+    "Check",
     "Dynamics",
     "Factor",
+    "Flow",
     "Link",
     "Model",
     "Problem",
@@ -68,8 +74,11 @@ GROUP_TITLES = {
 }
 """Each group's title, with the paper's section, for tables, plots and exported files."""
 
-KINDS = ("endogenous", "exogenous", "composite")
-"""How a factor's level is set: by its causes, by a time path, or as a weighted mean."""
+KINDS = ("endogenous", "exogenous", "composite", "stock")
+"""How a factor's level is set: by its causes, by a time path, as a weighted mean, or by flows."""
+
+LINK_KINDS = ("link", "necessary")
+"""An additive link (part of the input ``u``) or a necessary condition (a factor of ``N``)."""
 
 METHODS = CORE_METHODS
 """Integration methods (from the engine's table, :mod:`gmsim.core.methods`)."""
@@ -82,7 +91,7 @@ Group = Literal[
     "process",
     "outcome",
 ]
-Kind = Literal["endogenous", "exogenous", "composite"]
+Kind = Literal["endogenous", "exogenous", "composite", "stock"]
 
 
 @dataclass(frozen=True)
@@ -100,11 +109,21 @@ class Factor:
     kind : str
         ``"endogenous"`` (a level driven by its causes), ``"exogenous"`` (a level
         set from outside: constant, or a scenario's time path) or ``"composite"``
-        (a weighted mean of other factors, e.g. effectiveness).
+        (a weighted mean of other factors, e.g. effectiveness) or ``"stock"``
+        (changed only by :class:`Flow` objects).
     initial : float
-        Level at the start, in [0, 1]. Unused for composites.
+        Level at the start of a launch run, in [0, 1]. Unused for composites.
     tau : float
         Adjustment time in months (endogenous factors only).
+    reference : float or None
+        The resting level of an established system; biases are solved so that
+        the reference state rests. ``None``: the ``initial`` level.
+    tau_rise, tau_fall : float or None
+        Asymmetric adjustment times (instead of ``tau``): the level climbs
+        toward a higher target in ``tau_rise`` and falls in ``tau_fall``.
+    decide_every, decide_offset : float or None, float
+        A periodic decision: the level jumps to its target at
+        ``start + offset + k·every`` (``t > start``) and is held in between.
     of : tuple of (str, float)
         Composite only: the factors averaged and their weights (> 0).
     bias : float or None
@@ -124,6 +143,31 @@ class Factor:
     bias: float | None = None
     source: str = ""
     note: str = ""
+    reference: float | None = None
+    tau_rise: float | None = None
+    tau_fall: float | None = None
+    decide_every: float | None = None
+    decide_offset: float = 0.0
+
+    @property
+    def reference_level(self) -> float:
+        """The level at which the factor rests by construction (``reference``, else ``initial``)."""
+        return self.initial if self.reference is None else self.reference
+
+    @property
+    def rise(self) -> float:
+        """The adjustment time toward a higher target (``tau_rise``, else ``tau``)."""
+        return self.tau if self.tau_rise is None else self.tau_rise
+
+    @property
+    def fall(self) -> float:
+        """The adjustment time toward a lower target (``tau_fall``, else ``tau``)."""
+        return self.tau if self.tau_fall is None else self.tau_fall
+
+    @property
+    def decided(self) -> bool:
+        """Whether the level changes only at periodic decisions (``decide_every``)."""
+        return self.decide_every is not None
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -146,6 +190,13 @@ class Link:
         ``order`` first-order smoothings of total time ``delay``.
     order : int
         Order of the delay (1 = SMOOTH, 3 = SMOOTH3).
+    kind : str
+        ``"link"`` (additive: ``w·z`` joins the effect's input) or
+        ``"necessary"`` (the effect's attainable level is scaled by
+        ``1 − w + w·z``, ``w`` in (0, 1]).
+    moderated_by : tuple of (str, float)
+        Moderators ``(factor, m)``, ``m`` in [−1, 1]: the effective weight is
+        ``w · max(0, 1 + Σ m·z)``.
     source, quote : str
         The paper section and the words that justify the link.
     """
@@ -157,6 +208,13 @@ class Link:
     order: int = 1
     source: str = ""
     quote: str = ""
+    kind: str = "link"
+    moderated_by: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "moderated_by", tuple((str(k), float(v)) for k, v in dict(self.moderated_by).items())
+        )
 
     @property
     def sign(self) -> int:
@@ -178,11 +236,13 @@ class Simulation:
 class Dynamics:
     """Settings of the factor equations.
 
-    ``steepness`` is the sigmoid's slope λ; ``equilibrium`` solves each bias so
-    that the initial state is at rest (a flat baseline).
+    ``steepness`` is the ``p`` of the saturation curve
+    (:func:`~gmsim.factor.saturation.saturate`, >= 1); ``equilibrium`` starts
+    each run at the reference levels, which rest by construction (a flat
+    baseline), instead of the ``initial`` (launch) levels.
     """
 
-    steepness: float = 1.0
+    steepness: float = DEFAULT_STEEPNESS
     equilibrium: bool = True
 
 
@@ -197,6 +257,8 @@ class Model:
     name: str
     factors: tuple[Factor, ...]
     links: tuple[Link, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    checks: tuple[Check, ...] = ()
     simulation: Simulation = field(default_factory=Simulation)
     dynamics: Dynamics = field(default_factory=Dynamics)
     time_unit: str = "month"
@@ -207,6 +269,8 @@ class Model:
     def __post_init__(self) -> None:
         object.__setattr__(self, "factors", tuple(self.factors))
         object.__setattr__(self, "links", tuple(self.links))
+        object.__setattr__(self, "flows", tuple(self.flows))
+        object.__setattr__(self, "checks", tuple(self.checks))
         problems = check_model(self)
         if problems:
             raise ModelError([str(replace(p, path=self.path)) for p in problems], found=problems)
@@ -245,6 +309,24 @@ class Model:
         return self._of_kind("exogenous")
 
     @property
+    def stocks(self) -> tuple[Factor, ...]:
+        """Factors changed only by flows (``kind = "stock"``)."""
+        return self._of_kind("stock")
+
+    @property
+    def solves_bias(self) -> bool:
+        """Whether biases are solved so that the reference state rests.
+
+        Always, except for a launch model (``equilibrium = false``) that states no
+        reference and no stock: it keeps the biases of its file.
+        """
+        return (
+            self.dynamics.equilibrium
+            or any(f.reference is not None for f in self.factors)
+            or bool(self.stocks)
+        )
+
+    @property
     def composites(self) -> tuple[Factor, ...]:
         """Weighted means of other factors, such as effectiveness."""
         return self._of_kind("composite")
@@ -276,9 +358,26 @@ class Model:
                 weight=link.weight,
                 sign=link.sign,
                 delay=link.delay,
-                kind="link",
+                kind=link.kind,
                 source=link.source,
             )
+        for link in self.links:
+            for m, strength in link.moderated_by:
+                if not g.has_edge(m, link.effect):
+                    sign = (link.weight * strength > 0) - (link.weight * strength < 0)
+                    g.add_edge(
+                        m, link.effect, weight=link.weight * strength, sign=sign, delay=0.0,
+                        kind="moderator", source=link.source,
+                    )  # fmt: skip
+        for cause, stock, sign in flow_edges(self.flows):
+            if g.has_edge(cause, stock) and g.edges[cause, stock]["kind"] == "flow":
+                if g.edges[cause, stock]["sign"] != sign:
+                    g.edges[cause, stock]["sign"] = 0
+                continue
+            if not g.has_edge(cause, stock):
+                g.add_edge(
+                    cause, stock, weight=float(sign), sign=sign, delay=0.0, kind="flow", source=""
+                )
         for f in self.composites:
             total = sum(w for _, w in f.of)
             for part, w in f.of:
@@ -341,15 +440,20 @@ def check_model(model: Model) -> list[Problem]:
                 p.append(
                     Problem((*key, "initial"), f"must be in {interval('initial')}, got {f.initial}")
                 )
-            elif f.kind == "endogenous" and model.dynamics.equilibrium and f.initial in (0.0, 1.0):
+            elif (
+                f.kind == "endogenous"
+                and model.solves_bias
+                and f.reference is None
+                and f.initial in (0.0, 1.0)
+            ):
                 p.append(
                     Problem(
                         (*key, "initial"),
-                        f"{f.initial:g} cannot be a resting level of the sigmoid; use a value "
-                        "strictly between 0 and 1, or set [dynamics] equilibrium = false",
+                        f"{f.initial:g} cannot be a resting level of the saturation curve; use a "
+                        "value strictly between 0 and 1, or set [dynamics] equilibrium = false",
                     )
                 )
-        if f.kind == "endogenous":
+        if f.kind == "endogenous" and f.tau_rise is None and f.tau_fall is None and not f.decided:
             if not _finite(f.tau):
                 p.append(Problem((*key, "tau"), f"expected a finite number, got {f.tau!r}"))
             elif not within(f.tau, "tau"):
@@ -387,7 +491,18 @@ def check_model(model: Model) -> list[Problem]:
                 )
             )
         if link.cause == link.effect:
-            p.append(Problem(key, f"a link from '{link.cause}' to itself; use the factor's tau instead"))
+            if kinds.get(link.effect) == "endogenous" and model.factor(link.effect).decided:
+                p.append(
+                    Problem(
+                        (*key, "from"),
+                        f"'{link.cause}' is decided periodically and cannot be its own cause; "
+                        "drop the link",
+                    )
+                )
+            else:
+                p.append(
+                    Problem(key, f"a link from '{link.cause}' to itself; use the factor's tau instead")
+                )
         if not _finite(link.weight):
             p.append(Problem((*key, "weight"), f"expected a finite number, got {link.weight!r}"))
         elif not within(link.weight, "weight"):
@@ -426,10 +541,13 @@ def check_model(model: Model) -> list[Problem]:
                 f"expected one of {', '.join(METHODS)}",
             )
         )
-    if not _finite(model.dynamics.steepness) or model.dynamics.steepness <= 0:
+    if not _finite(model.dynamics.steepness) or model.dynamics.steepness < 1:
         p.append(
-            Problem(("dynamics", "steepness"), f"must be a number > 0, got {model.dynamics.steepness!r}")
+            Problem(
+                ("dynamics", "steepness"), f"must be a number >= 1, got {model.dynamics.steepness!r}"
+            )
         )
+    p.extend(check_primitives(model, sound=not p))
     return p
 
 

@@ -20,10 +20,17 @@ RANGES: dict[str, tuple[float, float]] = {
     "weight": (-1.0, 1.0),
     "tau": (0.0, math.inf),
     "initial": (0.0, 1.0),
+    "reference": (0.0, 1.0),
+    "tau_rise": (0.0, math.inf),
+    "tau_fall": (0.0, math.inf),
+    "rate": (0.0, math.inf),
+    "steepness": (1.0, 20.0),
 }
 """The values a factor model's parameters may take, by kind: a link's ``weight``, a factor's
 adjustment time ``tau`` (its low end excluded: > 0) and its ``initial`` level (any level of
-a factor lies in this range too)."""
+a factor lies in this range too), its ``reference`` level, asymmetric adjustment times
+``tau_rise``/``tau_fall`` (> 0), a flow's ``rate`` (>= 0) and the ``steepness`` p of the
+saturation curve (a batch parameter of its own)."""
 
 
 def within(value, kind: str):
@@ -38,7 +45,7 @@ def within(value, kind: str):
     (True, False, False)
     """
     low, high = RANGES[kind]
-    above = value > low if kind == "tau" else value >= low
+    above = value > low if kind in ("tau", "tau_rise", "tau_fall") else value >= low
     return above & (value <= high)
 
 

@@ -1,21 +1,22 @@
 """Compile a factor-graph :class:`~gmsim.factor.model.Model` into a :class:`~gmsim.core.system.System`.
 
-The equations (README, "The equations")::
+The equations (``docs/model-file.md``)::
 
-    u_i     = b_i + Σ_j w_ij · z_j         z_j: the cause's level, or its delayed level
-    dx_i/dt = (σ(λ·u_i) − x_i) / τ_i        σ(u) = 1 / (1 + e^(−u))
+    u_i     = b_i + Σ_j w_ij · m_ij · z_j         z_j: the cause's level, or its delayed level
+    m_ij    = max(0, 1 + Σ_k μ_k · z_k)            moderators of the link (1 if none)
+    x*_i    = N_i · S_p(u_i)                       N_i = Π (1 − w + w·z) over necessary links
+    dx_i/dt = (x*_i − x_i) / τ_i                   τ_rise if x* > x, else τ_fall
+    dS/dt   = Σ inflows − Σ outflows               flow = rate · Π times · Π (1 − gap)
 
+``S_p`` is :func:`~gmsim.factor.saturation.saturate`. A decided factor is held
+between its decision times, where it jumps to its target (:meth:`FactorSystem.jump`).
 Exogenous factors are states with zero derivative (so events can move them);
 composites are weighted means of other factors; a link with ``delay = d`` and
-``order = n`` sees its cause through ``n`` first-order stages of time ``d/n``
-each (SMOOTH for n = 1, SMOOTH3 for n = 3).
+``order = n`` sees its cause through ``n`` first-order stages of time ``d/n``.
 
-Everything linear folds into matrices built once: ``S`` (states -> link
-sources, composites and delay outputs folded in), ``T`` (links -> effects),
-``D`` (states -> delay-stage inputs) and ``O`` (states -> reported variables).
-With weights shared by all runs, ``A = λ·S·diag(w)·T`` and one matrix product
-gives every input; with per-run weights the product is ``((y S) * w) T``.
-Above :data:`SPARSE_ABOVE` states the matrices are scipy sparse.
+Everything linear folds into matrices built once (:mod:`gmsim.factor.structure`).
+With weights shared by all runs one matrix product gives every additive input;
+with per-run weights the product is ``((y S) * w) T``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, logit
 
 from gmsim.core.system import Interventions, Params, System
 from gmsim.errors import ModelError, did_you_mean
-from gmsim.factor.ranges import RANGES
+from gmsim.factor.gains import link_gains_batch
+from gmsim.factor.ranges import RANGES, within
+from gmsim.factor.saturation import saturation_input
+from gmsim.factor.structure import Structure
 
 if TYPE_CHECKING:
     from gmsim.factor.model import Model
@@ -40,19 +43,31 @@ __all__ = ["SPARSE_ABOVE", "FactorParams", "FactorSystem", "compile_model"]
 SPARSE_ABOVE = 200
 """Models with more states than this use scipy sparse matrices."""
 
+_MESSAGES = {
+    "weight": "weights must be in [-1, 1]",
+    "tau": "tau must be > 0",
+    "tau_rise": "tau_rise must be > 0",
+    "tau_fall": "tau_fall must be > 0",
+    "initial": "initial levels must be in [0, 1]",
+    "rate": "rates must be >= 0",
+    "steepness": "the steepness must be in [1, 20]",
+}
+
 
 @dataclass
 class FactorParams(Params):
     """Per-run numbers of a factor system (rows = runs)."""
 
     weights: np.ndarray | None = None  # (B, L), the links' weights
-    tau: np.ndarray | None = None  # (B, n_endo)
-    bias: np.ndarray | None = None  # (B, n_endo), b_i before λ
+    tau: np.ndarray | None = None  # (B, n_endo): tau_rise (= tau when symmetric); inf if decided
+    tau_fall: np.ndarray | None = None  # (B, n_endo)
+    bias: np.ndarray | None = None  # (B, n_endo)
     x0: np.ndarray | None = None  # (B, n_states)
-    rates: np.ndarray | None = None  # (B, n_dynamic): 1/τ, then delay-stage rates
-    lam_bias: np.ndarray | None = None  # (B, n_endo) = λ·b
-    lam_weights: np.ndarray | None = None  # (B, L) = λ·w, for per-run weights
-    matrix: object = None  # shared input matrix [λA | D], dense or sparse; None if per-run weights
+    rates: np.ndarray | None = None  # (B, n_first): 1/τ_rise of factors, then delay-stage rates
+    fall_rates: np.ndarray | None = None  # (B, n_first), or None when every factor is symmetric
+    flow_rates: np.ndarray | None = None  # (B, n_flows)
+    steepness: float | np.ndarray = 2.5  # a number, or (B, 1) per run
+    matrix: object = None  # shared additive input matrix [A | D]; None if per-run weights
 
 
 class FactorSystem(System):
@@ -70,29 +85,16 @@ class FactorSystem(System):
         self.value_label = "level (0-1)"
         self.steepness = float(model.dynamics.steepness)
         self.equilibrium = bool(model.dynamics.equilibrium)
-
-        endo = [f.id for f in model.endogenous]
-        exo = [f.id for f in model.exogenous]
         links = list(model.links) + [
             type(link)(**{**link.__dict__, "weight": 0.0}) for link in iv.added_links
         ]
         self.links = tuple(links)
         self.link_names = tuple(f"{link.cause}->{link.effect}" for link in links)
         self.added_weights = {f"{link.cause}->{link.effect}": link.weight for link in iv.added_links}
-
-        chains: dict[tuple[str, float, int], list[int]] = {}
-        stage_names: list[str] = []
-        for link in links:
-            key = (link.cause, float(link.delay), int(link.order))
-            if link.delay > 0 and key not in chains:
-                chains[key] = []
-                for k in range(link.order):
-                    chains[key].append(len(endo) + len(stage_names))
-                    stage_names.append(f"{link.cause}~delay{link.delay:g}#{k + 1}")
-
-        self.n_endo, self.n_delay, self.n_exo = len(endo), len(stage_names), len(exo)
-        self.n_dynamic = self.n_endo + self.n_delay
-        self.state_names = (*endo, *stage_names, *exo)
+        st = self.structure = Structure(model, self.links, sparse_above=SPARSE_ABOVE)
+        self.n_endo, self.n_stock, self.n_delay, self.n_exo = st.ne, st.ns, st.nl, st.nx
+        self.n_dynamic = st.nd
+        self.state_names = st.state_names
         self.variable_names = model.factor_ids
         self.groups = {f.id: f.group for f in model.factors}
         self.labels = {f.id: f.label for f in model.factors}
@@ -100,75 +102,43 @@ class FactorSystem(System):
         self.graph = model.graph()
         for link in iv.added_links:
             self.graph.add_edge(
-                link.cause,
-                link.effect,
-                weight=link.weight,
-                sign=link.sign,
-                delay=link.delay,
-                kind="link",
-                source=link.source,
-            )
-        n = len(self.state_names)
-        index = {name: i for i, name in enumerate(self.state_names)}
-        self._index = index
-
-        # the value of each factor as a vector over states (composites folded)
-        value_of: dict[str, np.ndarray] = {}
-
-        def vector(fid: str) -> np.ndarray:
-            if fid not in value_of:
-                f = model.factor(fid)
-                v = np.zeros(n)
-                if f.kind == "composite":
-                    total = sum(w for _, w in f.of)
-                    for part, w in f.of:
-                        v += (w / total) * vector(part)
-                else:
-                    v[index[fid]] = 1.0
-                value_of[fid] = v
-            return value_of[fid]
-
-        S = np.zeros((n, len(links)))
-        T = np.zeros((len(links), self.n_endo))
-        for li, link in enumerate(links):
-            key = (link.cause, float(link.delay), int(link.order))
-            if link.delay > 0:
-                S[chains[key][-1], li] = 1.0
-            else:
-                S[:, li] = vector(link.cause)
-            T[li, endo.index(link.effect)] = 1.0
-        D = np.zeros((n, self.n_delay))  # inputs of delay stages
-        source = np.zeros((n, self.n_delay))  # each stage's cause (for the resting start)
-        delay_rate = np.zeros(self.n_delay)
-        for (cause, delay, order), stages in chains.items():
-            for k, s in enumerate(stages):
-                j = s - self.n_endo
-                D[:, j] = vector(cause) if k == 0 else np.eye(n)[stages[k - 1]]
-                source[:, j] = vector(cause)
-                delay_rate[j] = order / delay
-        observed = np.column_stack([vector(fid) for fid in self.variable_names])
-        self._sparse = n > SPARSE_ABOVE
-        self._S, self._T, self._D = S, T, D
-        self._source, self._delay_rate, self._O = source, delay_rate, observed
-        if self._sparse:
-            self._S_sp, self._T_sp, self._D_sp = sp.csr_array(S), sp.csr_array(T), sp.csr_array(D)
-            self._O_sp = sp.csr_array(observed)
+                link.cause, link.effect, weight=link.weight, sign=link.sign, delay=link.delay,
+                kind="link", source=link.source,
+            )  # fmt: skip
+        self._index = st.index
+        self._S, self._T, self._D, self._O = st.S, st.T, st.D, st.O
+        self._sparse = st.sparse
+        self._endo = st.endo
+        self._asym = [i for i, f in enumerate(st.endo_factors) if f.tau_rise is not None]
+        self._sym = [i for i, f in enumerate(st.endo_factors) if f.tau_rise is None and not f.decided]
+        self._decided = [i for i, f in enumerate(st.endo_factors) if f.decided]
 
     # -- parameters ---------------------------------------------------------------------
+    def _tables(self) -> dict[str, tuple[str, ...]]:
+        endo = self.structure.endo_factors
+        return {
+            "weight": self.link_names,
+            "tau": tuple(endo[i].id for i in self._sym),
+            "tau_rise": tuple(endo[i].id for i in self._asym),
+            "tau_fall": tuple(endo[i].id for i in self._asym),
+            "initial": tuple(self._factor_states()),
+            "rate": tuple(f.name for f in self.model.flows),
+        }
+
     def parameter_names(self) -> tuple[str, ...]:
-        """``weight:<cause>-><effect>``, ``tau:<factor>`` and ``initial:<factor>`` names.
+        """``weight:<cause>-><effect>``, ``tau:``, ``tau_rise:``, ``tau_fall:``, ``initial:<factor>``,
+        ``rate:<flow>`` and ``steepness``.
 
         Examples
         --------
         >>> import gmsim
         >>> names = gmsim.load_model().compile().parameter_names()
-        >>> "weight:leadership_attention->funding" in names, "tau:funding" in names
-        (True, True)
+        >>> "weight:leadership_attention->funding" in names, "tau:funding" in names, names[-1]
+        (True, True, 'steepness')
         """
         return (
-            *(f"weight:{name}" for name in self.link_names),
-            *(f"tau:{fid}" for fid in self.state_names[: self.n_endo]),
-            *(f"initial:{fid}" for fid in self._factor_states()),
+            *(f"{kind}:{target}" for kind, targets in self._tables().items() for target in targets),
+            "steepness",
         )
 
     def parameter_ranges(self) -> dict[str, tuple[float, float]]:
@@ -178,10 +148,20 @@ class FactorSystem(System):
         --------
         >>> import gmsim
         >>> ranges = gmsim.load_model().compile().parameter_ranges()
-        >>> ranges["weight:leadership_attention->funding"], ranges["initial:funding"]
-        ((-1.0, 1.0), (0.0, 1.0))
+        >>> ranges["weight:leadership_attention->funding"], ranges["initial:funding"], ranges["steepness"]
+        ((-1.0, 1.0), (0.0, 1.0), (1.0, 20.0))
         """
-        return {name: RANGES[name.partition(":")[0]] for name in self.parameter_names()}
+        necessary = {
+            name
+            for name, link in zip(self.link_names, self.links, strict=True)
+            if link.kind == "necessary"
+        }
+        return {
+            name: (0.0, 1.0)
+            if name[7:] in necessary and name.startswith("weight:")
+            else RANGES[name.partition(":")[0]]
+            for name in self.parameter_names()
+        }
 
     def parameter_values(self) -> dict[str, float]:
         """Each parameter's value in the model as written (a scenario's added link: its weight).
@@ -197,38 +177,46 @@ class FactorSystem(System):
         }
         weights.update((name, float(w)) for name, w in self.added_weights.items())
         factor = self.model.factor
+        t = self._tables()
         return {
             **{f"weight:{name}": w for name, w in weights.items()},
-            **{f"tau:{fid}": float(factor(fid).tau) for fid in self.state_names[: self.n_endo]},
-            **{f"initial:{fid}": float(factor(fid).initial) for fid in self._factor_states()},
+            **{f"tau:{fid}": float(factor(fid).tau) for fid in t["tau"]},
+            **{f"tau_rise:{fid}": float(factor(fid).tau_rise) for fid in t["tau_rise"]},
+            **{f"tau_fall:{fid}": float(factor(fid).tau_fall) for fid in t["tau_fall"]},
+            **{f"initial:{fid}": float(factor(fid).initial) for fid in t["initial"]},
+            **{f"rate:{f.name}": float(f.rate) for f in self.model.flows},
+            "steepness": self.steepness,
         }
 
     def _factor_states(self) -> list[str]:
-        return [*self.state_names[: self.n_endo], *self.state_names[self.n_dynamic :]]
+        st = self.structure
+        return [*st.state_names[: st.ne + st.ns], *st.state_names[st.nd :]]
 
     def _column(self, name: str) -> tuple[str, int]:
+        if name == "steepness":
+            return "steepness", 0
         kind, _, target = name.partition(":")
-        table = {
-            "weight": self.link_names,
-            "tau": self.state_names[: self.n_endo],
-            "initial": tuple(self._factor_states()),
-        }
-        if kind not in table or target not in table[kind]:
+        tables = self._tables()
+        if kind not in tables or target not in tables[kind]:
             raise ModelError(
                 f"unknown parameter '{name}'{did_you_mean(name, self.parameter_names())}; "
-                "parameters are named weight:<cause>-><effect>, tau:<factor>, initial:<factor>"
+                "parameters are named weight:<cause>-><effect>, tau:<factor>, tau_rise:<factor>, "
+                "tau_fall:<factor>, initial:<factor>, rate:<flow> or steepness"
             )
-        col = table[kind].index(target)
-        return kind, (self._index[target] if kind == "initial" else col)
+        if kind == "weight":
+            return kind, self.link_names.index(target)
+        if kind == "rate":
+            return kind, tables["rate"].index(target)
+        return kind, self._index[target]
 
     def parameters(
         self, batch: Mapping[str, Sequence[float] | np.ndarray] | None = None
     ) -> FactorParams:
         """Numbers for one run, or one run per row of ``batch``.
 
-        Biases are solved for rest at the initial state (when the model asks for
-        equilibrium) from the batch's own weights and initial levels; the
-        interventions' overrides are applied after that.
+        Biases (and the rates of balanced flows) are solved so that the
+        reference state rests, from the batch's own numbers; the interventions'
+        overrides are applied after that.
 
         Examples
         --------
@@ -243,13 +231,20 @@ class FactorSystem(System):
         if len(sizes) > 1:
             raise ModelError(f"batch columns differ in length: {sorted(sizes)}")
         B = sizes.pop() if sizes else 1
-        model = self.model
-        weights = np.tile([link.weight for link in self.links], (B, 1)).astype(float)
-        tau = np.tile([model.factor(f).tau for f in self.state_names[: self.n_endo]], (B, 1))
-        x0 = np.zeros((B, len(self.state_names)))
+        model, st = self.model, self.structure
+        endo = st.endo_factors
+        v = {
+            "weight": np.tile([link.weight for link in self.links], (B, 1)).astype(float),
+            "tau": np.tile([np.inf if f.decided else f.rise for f in endo], (B, 1)).astype(float),
+            "tau_fall": np.tile([np.inf if f.decided else f.fall for f in endo], (B, 1)).astype(float),
+            "initial": np.zeros((B, len(st.state_names))),
+            "rate": np.tile([f.rate for f in model.flows], (B, 1)).astype(float),
+            "steepness": np.full((B, 1), self.steepness),
+        }
+        v["tau_rise"] = v["tau"]
         for fid in self._factor_states():
-            x0[:, self._index[fid]] = model.factor(fid).initial
-        per_run_weights = False
+            v["initial"][:, self._index[fid]] = model.factor(fid).initial
+        per_run = {"weight": False, "steepness": False}
         for name, values in batch.items():
             kind, col = self._column(name)
             values = np.asarray(values, dtype=float)
@@ -258,62 +253,71 @@ class FactorSystem(System):
                 raise ModelError(
                     f"batch column '{name}' is {values[run]} in run {run}; values must be finite"
                 )
-            low, high = {"weight": (-1.0, 1.0), "tau": (0.0, np.inf), "initial": (0.0, 1.0)}[kind]
-            bad = (values < low) | (values > high) | ((values == 0.0) & (kind == "tau"))
+            bad = ~within(values, kind)
             if bad.any():
                 run = int(np.argmax(bad))
                 raise ModelError(
-                    f"batch column '{name}' is {values[run]:g} in run {run}; "
-                    + {
-                        "weight": "weights must be in [-1, 1]",
-                        "tau": "tau must be > 0",
-                        "initial": "initial levels must be in [0, 1]",
-                    }[kind]
+                    f"batch column '{name}' is {values[run]:g} in run {run}; {_MESSAGES[kind]}"
                 )
-            {"weight": weights, "tau": tau, "initial": x0}[kind][:, col] = values
-            per_run_weights |= kind == "weight"
-        x0 = self._rest_delays(x0)
-        if self.equilibrium:
-            target = logit(np.clip(x0[:, : self.n_endo], 1e-12, 1 - 1e-12)) / self.steepness
-            bias = target - ((x0 @ self._S) * weights) @ self._T
+            v[kind][:, col] = values
+            per_run[kind] = per_run.get(kind, False) or kind in ("weight", "steepness")
+        x_init = v["initial"]
+        ref = x_init.copy()
+        for f in (*endo, *model.stocks, *model.exogenous):
+            if f.reference is not None:
+                ref[:, self._index[f.id]] = f.reference
+        ref = st.rest_delays(ref)
+        p = v["steepness"] if per_run["steepness"] else self.steepness
+        if model.solves_bias:
+            bias = self._solve_bias(ref, v["weight"], p)
+            v["rate"] = st.balance_rates(ref, v["rate"])
         else:
-            bias = np.tile(
-                [model.factor(f).bias or 0.0 for f in self.state_names[: self.n_endo]], (B, 1)
-            )
-        overrides = {f"weight:{k}": v for k, v in self.added_weights.items()}
+            bias = np.tile([f.bias or 0.0 for f in endo], (B, 1)).astype(float)
+        x0 = ref.copy() if self.equilibrium else x_init
+        overrides = {f"weight:{k}": w for k, w in self.added_weights.items()}
         overrides.update(self.interventions.overrides)
         for name, value in overrides.items():
             kind, col = self._column(name)
-            {"weight": weights, "tau": tau, "initial": x0}[kind][:, col] = value
-            per_run_weights |= kind == "weight" and np.ndim(value) > 0
-        x0 = self._rest_delays(x0)
-        return self._assemble(B, weights, tau, bias, x0, shared=not per_run_weights)
+            target = x0 if kind == "initial" else v[kind]
+            target[:, col] = value
+            if kind == "steepness":
+                p = v["steepness"]
+                per_run["steepness"] = True
+            per_run["weight"] |= kind == "weight" and np.ndim(value) > 0
+        x0 = st.rest_delays(x0)
+        return self._assemble(B, v, bias, x0, p, shared=not per_run["weight"])
 
-    def _rest_delays(self, x0: np.ndarray) -> np.ndarray:
-        if self.n_delay:
-            x0 = x0.copy()
-            x0[:, self.n_endo : self.n_dynamic] = x0 @ self._source
-        return x0
+    def _solve_bias(self, ref: np.ndarray, weights: np.ndarray, p) -> np.ndarray:
+        st = self.structure
+        n_ref = st.necessity(ref, weights)
+        level = ref[:, : st.ne] / n_ref
+        u = saturation_input(np.clip(level, 1e-12, 1 - 1e-12), p)
+        return u - st.additive(ref, weights)
 
-    def _assemble(self, B, weights, tau, bias, x0, *, shared: bool) -> FactorParams:
-        lam = self.steepness
-        rates = np.concatenate([1.0 / tau, np.tile(self._delay_rate, (B, 1))], axis=1)
+    def _assemble(self, B, v, bias, x0, p, *, shared: bool) -> FactorParams:
+        st = self.structure
+        rise, fall = v["tau"], v["tau_fall"]
+        with np.errstate(divide="ignore"):
+            delays = np.tile(st.delay_rate, (B, 1))
+            rates = np.concatenate([1.0 / rise, delays], axis=1)
+            fall_rates = np.concatenate([1.0 / fall, delays], axis=1) if self._asym else None
         matrix = None
         if shared:
-            A = lam * (self._S * weights[0]) @ self._T
-            full = np.hstack([A, self._D])
-            matrix = sp.csr_array(full.T) if self._sparse else full
+            full = np.hstack([st.additive_matrix(v["weight"][0]), st.D])
+            matrix = sp.csr_array(full.T) if st.sparse else full
         return FactorParams(
             batch=B,
             forcings=self.interventions.forcings,
             events=self.interventions.events,
-            weights=weights,
-            tau=tau,
+            weights=v["weight"],
+            tau=rise,
+            tau_fall=fall,
             bias=bias,
             x0=x0,
             rates=rates,
-            lam_bias=lam * bias,
-            lam_weights=None if shared else lam * weights,
+            fall_rates=fall_rates,
+            flow_rates=v["rate"],
+            steepness=p,
             matrix=matrix,
         )
 
@@ -330,35 +334,36 @@ class FactorSystem(System):
                 y[:, i] = value
         return y, held
 
+    def targets(self, t: float, y: np.ndarray, params: FactorParams) -> np.ndarray:
+        """The levels ``x* = N · S_p(u)`` the endogenous factors move toward, ``(batch, n_endo)``."""
+        y, _ = self._forced(t, y, params)
+        return self.structure.inputs(y, params)[0]
+
     def rhs(self, t: float, y: np.ndarray, params: FactorParams) -> np.ndarray:
         """dy/dt for every run at once; ``y`` has shape ``(batch, n_states)``."""
         y, held = self._forced(t, y, params)
-        ne, nd = self.n_endo, self.n_dynamic
-        m = params.matrix
-        # h: inputs of the dynamic states; its first n_endo columns become σ(λu)
-        if m is None:  # per-run weights
-            if self._sparse:
-                src = (self._S_sp.T @ y.T).T
-                u = (self._T_sp.T @ (src * params.lam_weights).T).T
-                h = np.concatenate([u, (self._D_sp.T @ y.T).T], axis=1)
-            else:
-                src = y @ self._S
-                src *= params.lam_weights
-                h = np.empty((y.shape[0], nd))
-                np.matmul(src, self._T, out=h[:, :ne])
-                if nd > ne:
-                    np.matmul(y, self._D, out=h[:, ne:])
-        elif self._sparse:
-            h = (m @ y.T).T
-        else:
-            h = y @ m
-        head = h[:, :ne]
-        head += params.lam_bias
-        expit(head, out=head)
-        h -= y[:, :nd]
+        st = self.structure
+        ne, ns, nd = st.ne, st.ns, st.nd
+        target, h_delay = st.inputs(y, params)
         dy = np.empty_like(y)
-        np.multiply(h, params.rates, out=dy[:, :nd])
+        first = np.empty((y.shape[0], ne + st.nl))
+        first[:, :ne] = target
+        if st.nl:
+            first[:, ne:] = h_delay
+        first[:, :ne] -= y[:, :ne]
+        if st.nl:
+            first[:, ne:] -= y[:, ne + ns : nd]
+        if params.fall_rates is None:
+            first *= params.rates
+        else:
+            first *= np.where(first > 0, params.rates, params.fall_rates)
+        dy[:, :ne] = first[:, :ne]
+        dy[:, ne + ns : nd] = first[:, ne:]
+        if ns:
+            dy[:, ne : ne + ns] = st.stock_change(y, params.flow_rates)
         dy[:, nd:] = 0.0
+        for i in self._decided:
+            dy[:, i] = 0.0
         for i, _ in held:
             dy[:, i] = 0.0
         return dy
@@ -367,12 +372,41 @@ class FactorSystem(System):
         """Levels of every factor (composites included), shape ``(batch, n_factors)``."""
         y, _ = self._forced(t, y, params)
         if self._sparse:
-            return (self._O_sp.T @ y.T).T
+            return (self.structure.O_sp.T @ y.T).T
         return y @ self._O
 
     def time_constants(self, params: FactorParams) -> np.ndarray:
-        return 1.0 / params.rates.max(axis=0) if params.rates.size else np.array([])
+        """Shortest time constant of each state (decided factors: none, ``inf``)."""
+        st = self.structure
+        rates = (
+            params.rates if params.fall_rates is None else np.maximum(params.rates, params.fall_rates)
+        )
+        out = np.full(len(st.state_names), np.inf)
+        with np.errstate(divide="ignore"):
+            out[: st.ne] = 1.0 / rates[:, : st.ne].max(axis=0)
+            out[st.ne + st.ns : st.nd] = 1.0 / rates[:, st.ne :].max(axis=0)
+            out[st.ne : st.ne + st.ns] = 1.0 / st.stock_rate_bound(params.flow_rates)
+        return out
 
+    # -- decisions --------------------------------------------------------------------------
+    def breakpoints(self, params: Params) -> list[float]:
+        """The breakpoints of :class:`~gmsim.core.system.System` and every decision time."""
+        return sorted(set(super().breakpoints(params)) | set(self.structure.decisions))
+
+    def jump(self, t: float, y: np.ndarray, params: Params) -> np.ndarray:
+        """Forcings and events at ``t``, then each factor decided at ``t`` set to its target there."""
+        y = super().jump(t, y, params)
+        decided = self.structure.decisions.get(t)
+        if decided:
+            forced, held = self._forced(t, y, params)
+            target = self.structure.inputs(forced, params)[0]
+            skip = {i for i, _ in held}
+            for i in decided:
+                if i not in skip:
+                    y[:, i] = target[:, i]
+        return y
+
+    # -- loop dominance ---------------------------------------------------------------------
     def value_vector(self, factor: str) -> np.ndarray:
         """A factor's level as a linear function of the states (composites folded)."""
         return self._O[:, self.variable_names.index(factor)]
@@ -385,9 +419,11 @@ class FactorSystem(System):
         For a factor (a stock) the partial derivative of its net flow, for a
         composite that of its value. A delayed link is its chain of delay
         stages (states named ``<cause>~delay<d>#<k>``), one entry per stage;
-        each factor and stage has its own adjustment entry ``(x, x)``. A state
-        held by a forcing does not respond to its causes: its entries are 0.
-        ``params`` are the numbers of one run; the result has one gain per row.
+        each factor and stage has its own adjustment entry ``(x, x)``
+        (``−1/τ``, with the rise or fall time chosen by the sign of
+        ``x* − x``; 0 for a decided factor, which is held). A stock's entries
+        come from its flows. A state held by a forcing does not respond to its
+        causes: its entries are 0. ``params`` are the numbers of one run.
 
         Examples
         --------
@@ -405,40 +441,7 @@ class FactorSystem(System):
         self, time: np.ndarray, y: np.ndarray, params: FactorParams
     ) -> dict[tuple[str, str], np.ndarray]:
         """:meth:`link_gains` with one time per row of ``y``: the saved states of a run in one call."""
-        ne, nd = self.n_endo, self.n_dynamic
-        names, endo = self.state_names, self.state_names[:ne]
-        weights, tau, rates = params.weights[0], params.tau[0], params.rates[0]
-        lam = self.steepness
-        sig = expit(params.lam_bias[0] + lam * ((y @ self._S) * weights) @ self._T)
-        slope = lam * sig * (1.0 - sig) / tau  # λσ'(λu)/τ
-        free = np.ones(y.shape, dtype=bool)
-        for f in params.forcings:
-            if f.variable in self._index:
-                free[:, self._index[f.variable]] &= [not f.active(tk) for tk in time]
-        gains: dict[tuple[str, str], np.ndarray] = {}
-        for li, link in enumerate(self.links):
-            source = link.cause
-            if link.delay > 0:  # walk back from the last stage through the stages' inputs
-                chain = [int(np.argmax(self._S[:, li]))]
-                while True:
-                    prev = np.flatnonzero(self._D[:, chain[0] - ne])
-                    if len(prev) != 1 or not ne <= prev[0] < nd or self._D[prev[0], chain[0] - ne] != 1:
-                        break
-                    chain.insert(0, int(prev[0]))
-                for stage in chain:
-                    gains.setdefault((source, names[stage]), rates[stage] * free[:, stage])
-                    source = names[stage]
-            i = self._index[link.effect]  # endogenous factors are the first states
-            gains.setdefault((source, link.effect), slope[:, i] * weights[li] * free[:, i])
-        for i, fid in enumerate(endo):
-            gains.setdefault((fid, fid), -1.0 / tau[i] * free[:, i])
-        for s in range(ne, nd):
-            gains.setdefault((names[s], names[s]), -rates[s] * free[:, s])
-        for f in self.model.composites:
-            total = sum(w for _, w in f.of)
-            for part, w in f.of:
-                gains.setdefault((part, f.id), np.full(len(y), w / total))
-        return gains
+        return link_gains_batch(self, time, y, params)
 
 
 def compile_model(model: Model, interventions: Interventions | None = None) -> FactorSystem:
