@@ -34,6 +34,7 @@ from gmsim.factor.gains import link_gains_batch
 from gmsim.factor.ranges import RANGES, within
 from gmsim.factor.saturation import saturation_input
 from gmsim.factor.structure import Structure
+from gmsim.factor.windows import apply_windows
 
 if TYPE_CHECKING:
     from gmsim.factor.model import Model
@@ -309,6 +310,7 @@ class FactorSystem(System):
             batch=B,
             forcings=self.interventions.forcings,
             events=self.interventions.events,
+            windows=getattr(self.interventions, "windows", ()),
             weights=v["weight"],
             tau=rise,
             tau_fall=fall,
@@ -387,6 +389,11 @@ class FactorSystem(System):
             out[st.ne + st.ns : st.nd] = 1.0 / rates[:, st.ne :].max(axis=0)
             out[st.ne : st.ne + st.ns] = 1.0 / st.stock_rate_bound(params.flow_rates)
         return out
+
+    def during(self, params: Params, start: float, end: float) -> Params:
+        """The numbers of the segment ``[start, end)``: forcings seen from inside it, and the
+        parameter windows active there (:func:`~gmsim.factor.windows.apply_windows`)."""
+        return apply_windows(self, super().during(params, start, end), start)
 
     # -- decisions --------------------------------------------------------------------------
     def breakpoints(self, params: Params) -> list[float]:
