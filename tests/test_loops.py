@@ -9,6 +9,7 @@ import math
 import networkx as nx
 import pandas as pd
 import pytest
+from xmile_models import aux, flow, model, stock
 
 import gmsim
 from gmsim.analysis.loops import find_loops, loop_summary
@@ -333,3 +334,84 @@ def test_the_run_summary_is_what_gmsim_run_prints(tmp_path, capsys):
     assert main(["run", "--scenario", "hacker-attack", "--stop", "24", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith(run_summary(gmsim.simulate(scenario="hacker-attack", stop=24)) + "\n")
+
+
+# -- stock-and-flow models: polarity from the model's own gains ----------------------------------------
+def test_a_negative_constant_gain_makes_a_balancing_loop_of_an_imported_model():
+    m = model(
+        stock("workload", "1", inflows=("hiring",)),
+        stock("service", "1", inflows=("improving",)),
+        flow("improving", "weight_w * workload + 0.1"),
+        flow("hiring", "0.5 * service"),
+        aux("weight_w", "-0.4"),
+    )
+    loops = gmsim.find_loops(m.compile())
+    assert [(tuple(sorted(lp.variables)), lp.polarity) for lp in loops] == [
+        (("hiring", "improving", "service", "workload"), "B")
+    ]
+    g = m.compile().graph
+    assert g.edges["workload", "improving"]["sign"] == -1
+    assert g.edges["hiring", "workload"]["sign"] == 1 and g.edges["hiring", "workload"]["kind"] == "flow"
+
+
+def test_an_outflow_enters_its_stock_with_a_minus_and_a_gain_through_constants_keeps_its_sign():
+    m = model(
+        stock("a", "1", outflows=("drain",)),
+        stock("b", "1", inflows=("drain",), outflows=("leak",)),
+        flow("drain", "gain * b"),
+        flow("leak", "a * 0.1"),
+        aux("base", "-2"),
+        aux("gain", "base * 3"),
+    )
+    g = m.compile().graph
+    assert g.edges["drain", "a"]["sign"] == -1 and g.edges["leak", "b"]["sign"] == -1
+    assert g.edges["b", "drain"]["sign"] == -1  # gain = -6
+    loops = {tuple(sorted(lp.variables)): lp.polarity for lp in gmsim.find_loops(m.compile())}
+    # a -> leak (+) -> b (-: an outflow of b) -> drain (-: gain -6) -> a (-: an outflow of a): B.
+    # With that loop through two stocks, b -> drain -> b is b's adjustment loop, listed on request.
+    assert loops == {("a", "b", "drain", "leak"): "B"}
+    adjustment = gmsim.find_loops(m.compile(), adjustment=True)
+    assert [(lp.id, lp.variables, lp.polarity) for lp in adjustment if lp.kind == "adjustment"] == [
+        ("A1", ("b", "drain"), "B")
+    ]
+
+
+def test_one_stock_loops_stay_feedback_loops_when_no_loop_runs_through_two_stocks():
+    m = model(
+        stock("tea", "180", outflows=("loss",)),
+        flow("loss", "(tea - room) / time"),
+        aux("room", "70"),
+        aux("time", "10"),
+    )
+    loops = gmsim.find_loops(m.compile())
+    assert [(lp.id, lp.kind) for lp in loops] == [("B1", "feedback")]
+
+
+def _projected(loops, nodes):
+    out = []
+    for lp in loops:
+        vs = [v for v in lp.variables if v in nodes]
+        k = vs.index(min(vs))
+        out.append((tuple(vs[k:] + vs[:k]), lp.polarity))
+    return sorted(out)
+
+
+def test_the_default_models_loops_keep_their_polarity_through_an_xmile_round_trip(tmp_path):
+    native = gmsim.load_model()
+    path = tmp_path / "default.xmile"
+    gmsim.export_xmile(native, path)
+    imported = gmsim.load_model(path)
+    nodes = set(native.graph().nodes)
+    before, after = gmsim.find_loops(native), gmsim.find_loops(imported)
+    assert len(after) == len(before)
+    assert len(after.reinforcing) == len(before.reinforcing)
+    assert len(after.balancing) == len(before.balancing)
+    assert _projected(after, nodes) == _projected(before, nodes)
+    # each endogenous factor keeps its adjustment loop (delay stages add theirs)
+    native_adj = [
+        lp.variables[0] for lp in gmsim.find_loops(native, adjustment=True) if lp.kind != "feedback"
+    ]
+    imported_adj = [
+        lp.variables[0] for lp in gmsim.find_loops(imported, adjustment=True) if lp.kind != "feedback"
+    ]
+    assert set(native_adj) <= set(imported_adj)

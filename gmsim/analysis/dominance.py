@@ -316,7 +316,7 @@ def _loop_logscores(loops, sc: _Scoring, logs, signs) -> tuple[np.ndarray, np.nd
     incidence = np.zeros((len(loops), E))
     missing = np.zeros(len(loops), dtype=bool)
     for k, loop in enumerate(loops):
-        if loop.kind == "adjustment":
+        if loop.kind == "adjustment" and loop.length == 1:
             edges = [sc.adjust[loop.variables[0]]] if loop.variables[0] in sc.adjust else None
         else:
             edges = []
@@ -483,10 +483,11 @@ def _link_frame(loops, sc: _Scoring, logs, signs, time) -> pd.DataFrame:
     """Scores of the links on the loops (a delayed link: the product along its stages)."""
     columns = {}
     for lp in loops:
-        links = [(lp.variables[0], lp.variables[0])] if lp.kind == "adjustment" else lp.links
+        own = lp.kind == "adjustment" and lp.length == 1
+        links = [(lp.variables[0], lp.variables[0])] if own else lp.links
         for link in links:
             name = f"{link[0]}->{link[1]}"
-            edges = [sc.adjust[link[0]]] if lp.kind == "adjustment" else sc.paths.get(link)
+            edges = [sc.adjust[link[0]]] if own else sc.paths.get(link)
             if name in columns or edges is None:
                 continue
             with np.errstate(over="ignore"):

@@ -454,7 +454,11 @@ def find_loops(
     graph = causal_graph(model)
     order = {node: k for k, node in enumerate(graph.nodes)}
     cycles, truncated, note = _enumerate(graph, max_length, int(max_loops))
-    cycles = sorted((_rotate(c, order) for c in cycles), key=lambda c: (len(c), [order[v] for v in c]))
+    own = _stock_adjustments(graph, cycles)
+    cycles = sorted(
+        (_rotate(c, order) for c in cycles if tuple(c) not in own and tuple(c[::-1]) not in own),
+        key=lambda c: (len(c), [order[v] for v in c]),
+    )
     counters: dict[str, int] = {}
     loops: list[Loop] = []
     for cycle in cycles:
@@ -462,13 +466,46 @@ def find_loops(
         counters[loop.polarity] = counters.get(loop.polarity, 0) + 1
         loops.append(replace(loop, id=f"{loop.polarity}{counters[loop.polarity]}"))
     if adjustment:
-        loops.extend(adjustment_loops(graph))
+        loops.extend(adjustment_loops(graph, cycles=_own_cycles(graph, own)))
     name = graph.graph.get("name", "")
     return LoopList(tuple(loops), name, max_length, int(max_loops), truncated, note)
 
 
-def adjustment_loops(graph: nx.DiGraph) -> list[Loop]:
-    """The one-link adjustment loop of each endogenous factor, ``A1, A2, ...`` in model order."""
+def adjustment_loops(graph: nx.DiGraph, *, cycles: Sequence[Sequence[str]] | None = None) -> list[Loop]:
+    """The adjustment loop of each endogenous factor or stock, ``A1, A2, ...`` in model order.
+
+    A factor's is its one-link ``−x/τ`` term. In a stock-and-flow model (nodes
+    of kind ``"stock"``) it is the balancing loop of a stock through its own
+    flow alone (``x → x_adjustment → x``), counted as such when the model has
+    a loop through two or more stocks: each stock's inertia within a larger
+    structure, as a factor's adjustment is (an exported factor model's
+    ``x_adjustment`` flows). A model whose loops all run through one stock
+    each (a teacup cooling, an epidemic) keeps them as feedback loops.
+    ``cycles`` are those adjustment loops when already known.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.DiGraph()
+    >>> g.add_nodes_from(["x", "y"], kind="stock")
+    >>> g.add_nodes_from(["fx", "fy"], kind="flow")
+    >>> for a, b, s in [("x", "fx", -1), ("fx", "x", 1), ("y", "fy", -1), ("fy", "y", 1),
+    ...                 ("x", "fy", 1), ("y", "fx", 1)]:
+    ...     g.add_edge(a, b, sign=s, kind="flow" if a.startswith("f") else "info")
+    >>> [str(lp) for lp in adjustment_loops(g)]
+    ['A1 (B, 2 links): Adjustment of x', 'A2 (B, 2 links): Adjustment of y']
+    >>> [str(lp) for lp in find_loops(g)]
+    ['R1 (R, 4 links): x → fy → y → fx']
+    """
+    if any(kind == "stock" for _, kind in graph.nodes(data="kind")):
+        if cycles is None:
+            found, _, _ = _enumerate(graph, None, DEFAULT_MAX_LOOPS)
+            cycles = _own_cycles(graph, _stock_adjustments(graph, found))
+        order = {node: k for k, node in enumerate(graph.nodes)}
+        return [
+            replace(_make_loop(c, graph), id=f"A{k}", kind="adjustment")
+            for k, c in enumerate(sorted(cycles, key=lambda c: order[c[0]]), start=1)
+        ]
     endogenous = [n for n, kind in graph.nodes(data="kind") if kind == "endogenous"]
     return [
         Loop(
@@ -480,6 +517,34 @@ def adjustment_loops(graph: nx.DiGraph) -> list[Loop]:
             "adjustment",
         )
         for k, n in enumerate(endogenous, start=1)
+    ]
+
+
+def _stock_adjustments(graph: nx.DiGraph, cycles: Iterable[Sequence[str]]) -> set[tuple[str, ...]]:
+    """The cycles that are a stock's adjustment through its own flow (see :func:`adjustment_loops`)."""
+    stocks = {n for n, kind in graph.nodes(data="kind") if kind == "stock"}
+    if not stocks:
+        return set()
+    cycles = [tuple(c) for c in cycles]
+    if not any(len(stocks.intersection(c)) >= 2 for c in cycles):
+        return set()
+    out = set()
+    for c in cycles:
+        if len(c) != 2:
+            continue
+        stock, flow = (c[0], c[1]) if c[0] in stocks else (c[1], c[0])
+        if stock not in stocks or flow in stocks:
+            continue
+        into, back = graph.edges[flow, stock], graph.edges[stock, flow]
+        if into.get("kind") == "flow" and into.get("sign", 1) * back.get("sign", 1) < 0:
+            out.add(c)
+    return out
+
+
+def _own_cycles(graph: nx.DiGraph, own: set[tuple[str, ...]]) -> list[list[str]]:
+    """Each stock adjustment cycle starting at its stock."""
+    return [
+        [c[0], c[1]] if graph.nodes[c[0]].get("kind") == "stock" else [c[1], c[0]] for c in sorted(own)
     ]
 
 

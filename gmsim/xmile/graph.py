@@ -39,7 +39,7 @@ from gmsim.xmile.flat import (
     refs,
 )
 
-__all__ = ["causal_graph", "polarity"]
+__all__ = ["causal_graph", "constant_signs", "polarity", "value_sign"]
 
 _RISING = frozenset({"EXP", "LN", "LOG10", "SQRT", "ARCSIN", "ARCTAN", "SINH", "TANH", "INT", "ROUND"})
 _RISING |= {"MIN", "MAX", "SUM", "MEAN", "SIGN"}
@@ -61,21 +61,28 @@ def _times(a: int | None, sign: int) -> int | None:
     return None if a is None else a * sign
 
 
-def value_sign(node) -> int:
-    """Sign a value is taken to have: numbers their own, names +1 (quantities are non-negative)."""
+def value_sign(node, signs: Mapping[str, int] | None = None) -> int:
+    """Sign a value is taken to have: numbers their own, constants (``signs``) theirs, other names +1.
+
+    Names of quantities are taken as non-negative, as SD tools do, except the
+    model's own constants, whose values are known: a link gain
+    ``weight_a_to_x = -0.4`` makes ``weight_a_to_x * a`` fall with ``a``.
+    """
+    signs = signs or {}
     match node:
         case Num(value=v):
             return int(np.sign(v))
-        case Ref() | Var():
-            return 1
+        case Ref(name=name) | Var(name=name):
+            return signs.get(name, 1)
         case Unary(op="-", operand=x):
-            return -value_sign(x)
+            return -value_sign(x, signs)
         case Binary(op="*" | "/", left=a, right=b):
-            return value_sign(a) * value_sign(b)
+            return value_sign(a, signs) * value_sign(b, signs)
         case Binary(op="+", left=a, right=b):
-            return 1 if value_sign(a) == value_sign(b) == 1 else 0
+            sa, sb = value_sign(a, signs), value_sign(b, signs)
+            return sa if sa == sb else 0
         case Binary(op="^", left=a):
-            return 1 if value_sign(a) == 1 else 0
+            return 1 if value_sign(a, signs) == 1 else 0
         case Call(name=name) if name in ("EXP", "SQRT", "ABS", "PI", "DT", "TIME"):
             return 1
         case Lookup(gf=gf) if min(gf.y) >= 0:
@@ -83,17 +90,28 @@ def value_sign(node) -> int:
     return 0
 
 
+_value_sign = value_sign
+
+
 def polarity(
-    node, cause: str, hidden: Mapping[str, FlatVariable], _seen: frozenset = frozenset()
+    node,
+    cause: str,
+    hidden: Mapping[str, FlatVariable],
+    _seen: frozenset = frozenset(),
+    signs: Mapping[str, int] | None = None,
 ) -> int | None:
     """Sign of d(node)/d(cause): +1, -1, 0 (unknown), or ``None`` when ``node`` does not use ``cause``.
 
     ``hidden`` maps names of hidden helpers (of smooths, delays, macros) to
-    their variables; they are looked through.
+    their variables; they are looked through. ``signs`` gives the signs of the
+    model's constants (see :func:`constant_signs`).
     """
 
     def p(x):
-        return polarity(x, cause, hidden, _seen)
+        return polarity(x, cause, hidden, _seen, signs)
+
+    def value_sign(x):
+        return _value_sign(x, signs)
 
     match node:
         case Ref(name=name) | Var(name=name):
@@ -105,11 +123,11 @@ def polarity(
                 if v.kind == "stock":
                     net = None
                     for f in v.inflows:
-                        net = _join(net, polarity(Ref(f), cause, hidden, seen))
+                        net = _join(net, polarity(Ref(f), cause, hidden, seen, signs))
                     for f in v.outflows:
-                        net = _join(net, _neg(polarity(Ref(f), cause, hidden, seen)))
+                        net = _join(net, _neg(polarity(Ref(f), cause, hidden, seen, signs)))
                     return net
-                return polarity(v.equation, cause, hidden, seen)
+                return polarity(v.equation, cause, hidden, seen, signs)
             return None
         case Num():
             return None
@@ -163,13 +181,77 @@ def polarity(
     return _zero(joined)
 
 
+def _constant(node, values: Mapping[str, float]) -> float | None:
+    """The value of an expression of numbers and known constants, else ``None``."""
+    match node:
+        case Num(value=v):
+            return float(v)
+        case Ref(name=name) | Var(name=name):
+            return values.get(name)
+        case Unary(op="-" | "+" as op, operand=x):
+            v = _constant(x, values)
+            return None if v is None else (-v if op == "-" else v)
+        case Binary(op="+" | "-" | "*" | "/" | "^" as op, left=a, right=b):
+            x, y = _constant(a, values), _constant(b, values)
+            if x is None or y is None:
+                return None
+            with np.errstate(all="ignore"):
+                out = {"+": x + y, "-": x - y, "*": x * y}.get(op)
+                if op == "/":
+                    out = x / y if y else None
+                elif op == "^":
+                    out = float(np.power(x, y)) if x > 0 or float(y).is_integer() else None
+            return out if out is not None and np.isfinite(out) else None
+    return None
+
+
+def constant_signs(
+    variables: tuple[FlatVariable, ...], values: Mapping[str, float] | None = None
+) -> dict[str, int]:
+    """Signs of the model's constants: numbers, and expressions of numbers and other constants.
+
+    ``values`` adds values known otherwise (a compiled model's constants).
+
+    Examples
+    --------
+    >>> from gmsim.xmile.expr import parse
+    >>> from gmsim.xmile.flat import FlatVariable
+    >>> w = FlatVariable(name="w", kind="aux", equation=parse("-0.4"))
+    >>> v = FlatVariable(name="v", kind="aux", equation=parse("2 * w"))
+    >>> constant_signs((w, v))
+    {'w': -1, 'v': -1}
+    """
+    known = dict(values or {})
+    pending = [v for v in variables if v.kind != "stock" and v.gf is None and v.name not in known]
+    changed = True
+    while changed and pending:
+        changed, rest = False, []
+        for v in pending:
+            value = _constant(v.equation, known)
+            if value is None:
+                rest.append(v)
+            else:
+                known[v.name], changed = value, True
+        pending = rest
+    wanted = {v.name for v in variables}
+    return {name: int(np.sign(value)) for name, value in known.items() if name in wanted}
+
+
 def _zero(a: int | None) -> int | None:
     return None if a is None else 0
 
 
-def causal_graph(variables: tuple[FlatVariable, ...]) -> nx.DiGraph:
-    """The causal graph over the reported variables (hidden helpers are looked through)."""
+def causal_graph(
+    variables: tuple[FlatVariable, ...], values: Mapping[str, float] | None = None
+) -> nx.DiGraph:
+    """The causal graph over the reported variables (hidden helpers are looked through).
+
+    A link's sign is that of its gain in the model's own equations, the
+    constants' values included (``values`` adds those known from a compiled
+    model); a stock's inflows enter it with +1, its outflows with -1.
+    """
     hidden = {v.name: v for v in variables if v.hidden}
+    signs = constant_signs(variables, values)
     g = nx.DiGraph()
     for v in variables:
         if not v.hidden:
@@ -184,7 +266,7 @@ def causal_graph(variables: tuple[FlatVariable, ...]) -> nx.DiGraph:
                         g.add_edge(f, v.name, sign=sign, weight=float(sign), kind="flow", delay=0.0)
             continue
         for cause in _visible_causes(v.equation, hidden):
-            sign = polarity(v.equation, cause, hidden)
+            sign = polarity(v.equation, cause, hidden, signs=signs)
             if v.gf is not None:
                 steps = np.diff(v.gf.y)
                 sign = _times(sign, 1 if (steps >= 0).all() else -1 if (steps <= 0).all() else 0)

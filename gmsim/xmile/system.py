@@ -129,6 +129,7 @@ class XmileSystem(System):
         self._shadow.update({name: n + 1 + nc + k for k, name in enumerate(self._visible_stocks)})
         self._size = n + 1 + nc + len(self._visible_stocks)
         self._const_values = [self._constant_value(self._vars[name], init) for name in self._constants]
+        self.graph = causal_graph(flat, dict(zip(self._constants, self._const_values, strict=True)))
         dynamic = self._dynamic(flat, forced)
         run_order = [x for x in self._order(flat, "run") if x in dynamic and x not in self.state_names]
         self._init_fns = [
