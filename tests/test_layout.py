@@ -31,6 +31,7 @@ LAYERS = [
     ("plot",),
     ("analysis",),
     ("uncertainty",),
+    ("evidence",),
     ("report",),
     ("",),  # gmsim/__init__.py: the public API
     ("cli", "__main__"),
