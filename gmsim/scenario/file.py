@@ -57,6 +57,8 @@ INTERVENTION = {
     **{k: _NUM for k in KEYS if k not in ("times", "values")},
     "times": (numbers, "list of months", False),
     "values": (numbers, "list of levels", False),
+    "file": (string, "string (a CSV file, time first)", False),
+    "column": (string, "string (a column of `file`)", False),
     "note": (string, "string", False),
 }
 LINK = {
@@ -108,6 +110,11 @@ def parse(data: Mapping[str, Any], *, path: str | None = None, text: str | None 
             label = f"factors.{i}" if section == "factors" else f"{section}[{i + 1}]"
             origin = _origin(path, text, label, key, t)
             given = {k: _number(v) for k, v in t.items()}
+            if section == "interventions" and ("file" in given or "column" in given):
+                found = _table_file(given, key, path)
+                problems += found
+                if found:
+                    continue
             if section == "interventions":
                 parts[section].append(
                     Intervention(**{"kind": "", "target": "", **given, "origin": origin})
@@ -151,3 +158,58 @@ def _tables(data: Mapping, section: str, want: type) -> Iterable[tuple[Any, Any]
 
 def _number(v: Any) -> Any:
     return tuple(float(x) for x in v) if isinstance(v, list) else float(v) if number(v) else v
+
+
+def _table_file(given: dict[str, Any], key: tuple, path: str | None) -> list[Problem]:
+    """A ``table`` read from ``file`` (relative to the scenario file; time first) and ``column``."""
+    import csv
+    import math
+    from pathlib import Path
+
+    if "file" not in given or "column" not in given:
+        missing = "column" if "file" in given else "file"
+        return [Problem((*key, missing), "a table read from a file needs both `file` and `column`")]
+    if "times" in given or "values" in given:
+        return [
+            Problem((*key, "file"), "give either `file` and `column` or `times` and `values`, not both")
+        ]
+    name, column = given.pop("file"), given.pop("column")
+    target = Path(name) if path is None or Path(name).is_absolute() else Path(path).parent / name
+    try:
+        rows = [r for r in csv.reader(target.read_text(encoding="utf-8-sig").splitlines()) if r]
+    except (OSError, UnicodeDecodeError):
+        return [
+            Problem(
+                (*key, "file"),
+                f"cannot read {str(target)!r}; check the path (relative to the scenario file)",
+            )
+        ]
+    header = [c.strip() for c in rows[0]] if rows else []
+    if column not in header[1:]:
+        from gmsim.errors import did_you_mean
+
+        return [
+            Problem(
+                (*key, "column"),
+                f"{name} has no column {column!r}{did_you_mean(column, header[1:])}; "
+                f"its columns are {', '.join(header[1:]) or 'none'} (the first is the time)",
+            )
+        ]
+    j = header.index(column)
+    times, values = [], []
+    for line, row in enumerate(rows[1:], start=2):
+        cell = row[j].strip() if j < len(row) else ""
+        if not cell:
+            continue
+        try:
+            t, v = float(row[0]), float(cell)
+        except ValueError:
+            return [
+                Problem((*key, "file"), f"{name}:{line}: expected numbers, got {row[0]!r} and {cell!r}")
+            ]
+        if not (math.isfinite(t) and math.isfinite(v)):
+            return [Problem((*key, "file"), f"{name}:{line}: expected finite numbers")]
+        times.append(t)
+        values.append(v)
+    given["times"], given["values"] = tuple(times), tuple(values)
+    return []
