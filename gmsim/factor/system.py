@@ -68,6 +68,7 @@ class FactorParams(Params):
     fall_rates: np.ndarray | None = None  # (B, n_first), or None when every factor is symmetric
     flow_rates: np.ndarray | None = None  # (B, n_flows)
     steepness: float | np.ndarray = 2.5  # a number, or (B, 1) per run
+    reference: np.ndarray | None = None  # (B, n_states): the levels at rest
     matrix: object = None  # shared additive input matrix [A | D]; None if per-run weights
 
 
@@ -286,7 +287,7 @@ class FactorSystem(System):
                 per_run["steepness"] = True
             per_run["weight"] |= kind == "weight" and np.ndim(value) > 0
         x0 = st.rest_delays(x0)
-        return self._assemble(B, v, bias, x0, p, shared=not per_run["weight"])
+        return self._assemble(B, v, bias, x0, p, shared=not per_run["weight"], reference=ref)
 
     def _solve_bias(self, ref: np.ndarray, weights: np.ndarray, p) -> np.ndarray:
         st = self.structure
@@ -295,7 +296,7 @@ class FactorSystem(System):
         u = saturation_input(np.clip(level, 1e-12, 1 - 1e-12), p)
         return u - st.additive(ref, weights)
 
-    def _assemble(self, B, v, bias, x0, p, *, shared: bool) -> FactorParams:
+    def _assemble(self, B, v, bias, x0, p, *, shared: bool, reference=None) -> FactorParams:
         st = self.structure
         rise, fall = v["tau"], v["tau_fall"]
         with np.errstate(divide="ignore"):
@@ -320,6 +321,7 @@ class FactorSystem(System):
             fall_rates=fall_rates,
             flow_rates=v["rate"],
             steepness=p,
+            reference=reference,
             matrix=matrix,
         )
 
@@ -387,7 +389,9 @@ class FactorSystem(System):
         with np.errstate(divide="ignore"):
             out[: st.ne] = 1.0 / rates[:, : st.ne].max(axis=0)
             out[st.ne + st.ns : st.nd] = 1.0 / rates[:, st.ne :].max(axis=0)
-            out[st.ne : st.ne + st.ns] = 1.0 / st.stock_rate_bound(params.flow_rates)
+            states = params.x0 if params.reference is None else np.vstack([params.x0, params.reference])
+            rates = params.flow_rates if params.reference is None else np.vstack([params.flow_rates] * 2)
+            out[st.ne : st.ne + st.ns] = 1.0 / st.stock_rate_bound(rates, states)
         return out
 
     def during(self, params: Params, start: float, end: float) -> Params:
