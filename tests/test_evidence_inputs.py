@@ -50,7 +50,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_data_and_fits(tiny, tmp_path, capsys, case):
-    folder, model, scenario = tiny
+    _folder, model, scenario = tiny
     text, extra, words = CASES[case]
     data = tmp_path / "agency.csv"
     data.write_text(text)
@@ -89,7 +89,7 @@ def test_bad_ratings(tiny, tmp_path, capsys, case):
 
 
 def test_a_table_driver_whose_file_or_column_does_not_exist(tiny, tmp_path, capsys):
-    folder, model, _ = tiny
+    _folder, model, _ = tiny
     (tmp_path / "drive.csv").write_text("month,level\n0,0.4\n12,0.8\n")
     for file, column, word in (("none.csv", "level", "none.csv"), ("drive.csv", "levl", "levl")):
         scenario = tmp_path / "table.toml"
