@@ -20,7 +20,14 @@ from gmsim.xmile.flat import ActiveInitial, Delayed, FlatVariable, Initial, Prev
 from gmsim.xmile.names import canonical, identifier
 from gmsim.xmile.scope import Scope
 
-__all__ = ["Expansion"]
+__all__ = ["MACRO_DEPTH", "MACRO_SIZE", "Expansion"]
+
+MACRO_DEPTH = 16
+"""Most macros nested in one another (a macro calling a macro ... counts each)."""
+
+MACRO_SIZE = 20_000
+"""Most variables all macro calls of a file may expand into (a macro calling another twice, which
+calls another twice, ... grows as a power: the bound stops a small file from filling memory)."""
 
 
 class Expansion:
@@ -138,6 +145,20 @@ class Expansion:
         if m.has_sim_specs:
             raise self.fail(
                 scope, f"macro {m.name} has its own <sim_specs>; such macros are not supported"
+            )
+        if len(scope.macros) >= MACRO_DEPTH:
+            chain = " -> ".join(self.macros[k][0].name for k in (*scope.macros, key))
+            raise self.fail(
+                scope,
+                f"macros nest more than {MACRO_DEPTH} deep ({chain}); flatten the macros into "
+                "fewer levels",
+            )
+        self.macro_size = getattr(self, "macro_size", 0) + len(m.variables) + len(m.parameters) + 1
+        if self.macro_size > MACRO_SIZE:
+            raise self.fail(
+                scope,
+                f"macro {m.name}: the file's macro calls expand into more than {MACRO_SIZE:,} "
+                "variables; call macros fewer times, or write the repeated part as variables",
             )
         base = self.helper(scope, identifier(m.name).upper())
         inner = Scope(

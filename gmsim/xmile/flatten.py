@@ -388,6 +388,8 @@ class _Flattener(ArrayResolution, Expansion):
         if entry is not None:
             return self.graphical(entry, node, scope)
         args = node.args
+        if upper == "LOOKUP":  # Stella's LOOKUP(table, x): the graphical function `table` at x
+            return self.lookup(node, scope)
         if upper == "IF":
             self.arity(node, 3, 3, scope)
             return If(*(self.scalar(self.resolve(a, scope), scope) for a in args))
@@ -438,6 +440,18 @@ class _Flattener(ArrayResolution, Expansion):
         if not low <= n <= high:
             want = f"{low}" if low == high else f"{low} to {high}"
             raise self.fail(scope, f"{node.name.upper()} takes {want} argument(s), got {n}")
+
+    def lookup(self, node: Call, scope: Scope):
+        self.arity(node, 2, 2, scope)
+        table, x = node.args
+        entry = self.find(table.name, scope) if isinstance(table, Var) and not table.subscripts else None
+        if entry is None or entry.var.gf is None:
+            raise self.fail(
+                scope,
+                "LOOKUP's first argument must name a graphical function of the model "
+                '(LOOKUP(table, x) with <gf name="table"> or an auxiliary with a <gf>)',
+            )
+        return self.graphical(entry, Call(table.name, (x,)), scope)
 
     def graphical(self, entry: Entry, node: Call, scope: Scope):
         v = entry.var

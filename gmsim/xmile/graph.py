@@ -149,9 +149,9 @@ def polarity(
         case If(cond=c, then=a, otherwise=b):
             return _join(_zero(p(c)), _join(p(a), p(b)))
         case Call(name=name, args=args):
-            signs = [p(a) for a in (args[0].items if args and isinstance(args[0], Items) else args)]
+            each = [p(a) for a in (args[0].items if args and isinstance(args[0], Items) else args)]
             joined = None
-            for s in signs:
+            for s in each:
                 joined = _join(joined, s)
             if name in _RISING:
                 return joined
