@@ -108,6 +108,7 @@ class Claim:
     start: float = 0.0
     source: str = ""
     quote: str = ""
+    tuned: bool = False
 
 
 # -- planning: every claim resolved and checked before anything runs ----------------------------
@@ -294,6 +295,7 @@ def plan_claims(model: Model) -> list[Claim]:
                 start=start,
                 source=str(getattr(c, "source", "") or ""),
                 quote=str(getattr(c, "quote", "") or ""),
+                tuned=bool(getattr(c, "tuned", False)),
             )
         )
     if problems:
@@ -363,7 +365,7 @@ def _row(claim: Claim, **numbers) -> dict:
     row = dict.fromkeys(COLUMNS)
     row.update(
         name=claim.name,
-        kind="claim",
+        kind="tuned" if claim.tuned else "claim",
         expect=claim.expect,
         variable=claim.variable,
         scenario=claim.scenario,

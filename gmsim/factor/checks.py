@@ -46,6 +46,7 @@ CHECK_KEYS: Keys = {
     "then": (toml.string, "string", False),
     "equilibrium": (toml.boolean, "true or false", False),
     "stop": (toml.number, "number", False),
+    "tuned": (toml.boolean, "true or false", False),
     "source": (toml.string, "string", False),
     "quote": (toml.string, "string", False),
 }
@@ -61,7 +62,9 @@ class Check:
     time; ``over = (a, b)`` a window read with ``statistic``. ``stop`` is the
     horizon of the check's runs (``None``: the model's); ``interventions`` are
     the raw ``[[checks.interventions]]`` tables (with a ``scenario`` too, they
-    are combined). ``line`` is the line of the table in its file.
+    are combined). ``tuned`` marks a claim the model's free constants were set
+    to meet: it is a regression test of the tuning, not a validation of the
+    model. ``line`` is the line of the table in its file.
     """
 
     name: str
@@ -77,6 +80,7 @@ class Check:
     then: str | None = None
     equilibrium: bool | None = None
     stop: float | None = None
+    tuned: bool = False
     source: str = ""
     quote: str = ""
     line: int | None = None
@@ -131,6 +135,7 @@ def build_checks(
                 then=t.get("then"),
                 equilibrium=t.get("equilibrium"),
                 stop=None if t.get("stop") is None else float(t["stop"]),
+                tuned=bool(t.get("tuned", False)),
                 source=t.get("source", ""),
                 quote=t.get("quote", ""),
                 line=lines[i] if i < len(lines) else None,
