@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,3 +173,48 @@ class Result:
     def final(self) -> pd.Series | pd.DataFrame:
         """Levels at the end of the horizon."""
         return self.at(self.time[-1])
+
+    def plot(self, variables: str | Sequence[str] | None = None, ax=None):
+        """Draw the trajectories of ``variables`` (default: every variable) on a matplotlib Axes.
+
+        A batch draws one thin line per run. Returns the Axes (a new figure's
+        when ``ax`` is ``None``).
+
+        Examples
+        --------
+        >>> import gmsim
+        >>> ax = gmsim.simulate(stop=12).plot(["funding", "effectiveness"])
+        >>> [line.get_label() for line in ax.get_lines()]
+        ['Secured funding', 'Effectiveness']
+        >>> ax.get_xlabel()
+        'time (months)'
+        """
+        import matplotlib.pyplot as plt
+
+        names = (
+            list(self.variables)
+            if variables is None
+            else [variables]
+            if isinstance(variables, str)
+            else list(variables)
+        )
+        columns = [self._column(name) for name in names]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4.5))
+        for name, col in zip(names, columns, strict=True):
+            label = self.labels.get(name, name)
+            if self.batched and self.runs > 1:
+                lines = ax.plot(self.time, self.values[:, :, col].T, linewidth=0.8, alpha=0.5)
+                lines[0].set_label(label)
+                for line in lines[1:]:
+                    line.set_color(lines[0].get_color())
+            else:
+                ax.plot(self.time, self.values[0, :, col], label=label)
+        unit = self.time_unit or "time"
+        plural = unit if unit.lower() in ("time", "") or unit.endswith("s") else unit + "s"
+        ax.set_xlabel(f"time ({plural})")
+        ax.set_ylabel(self.value_label)
+        ax.set_title(f"{self.model} | {self.scenario}" if self.model else self.scenario)
+        ax.legend(loc="best", fontsize="small")
+        ax.grid(alpha=0.3)
+        return ax
