@@ -31,6 +31,7 @@ FIGURES = {
     "03-feedback-loops": 4,
     "04-uncertainty": 3,
     "05-your-own-model": 1,
+    "06-evidence": 2,
 }
 """Figures each notebook draws: each must render once (inline, through Agg), none twice."""
 
