@@ -84,6 +84,7 @@ from gmsim.xmile.equations import (
     xmile_reference,
     xmile_text,
 )
+from gmsim.xmile.views import views_element
 
 __all__ = [
     "XMILE_METHODS",
@@ -161,6 +162,7 @@ def _document(system: FactorSystem, scenario: str, variables: list[Variable], si
         _add(el, "doc", xmile_text(f"{group_title(group)}: the factors of gmsim's group '{group}'."))
         for name in members:
             _add(el, "entity", name=name)
+    root.find("model").append(views_element(variables))
     ET.indent(root, space="    ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
