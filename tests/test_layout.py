@@ -34,6 +34,7 @@ LAYERS = [
     ("evidence",),
     ("report",),
     ("",),  # gmsim/__init__.py: the public API
+    ("explore",),
     ("cli", "__main__"),
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
