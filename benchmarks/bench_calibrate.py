@@ -29,7 +29,7 @@ def problem(seed: int = 1):
     rng = np.random.default_rng(seed)
     truth = {n: float(np.clip(values[n] + rng.uniform(-0.1, 0.1), -0.95, 0.95)) for n in names}
     scenario = "attention-boost" if "attention-boost" in gmsim.list_scenarios() else None
-    run = gmsim.simulate(scenario=scenario, stop=36, batch={n: [v] for n, v in truth.items()})
+    run = gmsim.simulate(scenario=scenario, batch={n: [v] for n, v in truth.items()})
     preferred = ["effectiveness", "funding", "leadership_attention", "citizen_engagement"]
     series = [v for v in preferred if v in run.variables]
     series += [v for v in run.variables if v not in series][: 4 - len(series)]
@@ -48,7 +48,7 @@ def main() -> None:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        fit = calibrate(None, data, names, scenario=scenario, stop=36)
+        fit = calibrate(None, data, names, scenario=scenario)
         times.append(time.perf_counter() - start)
     print(fit.summary())
     err = (
