@@ -23,7 +23,7 @@ from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 from gmsim.scenario import FactorChange, Intervention, LinkChange, Scenario, combine, load_scenario
 
 TAU, W, D0, X0, LAM = 2.0, 0.5, 0.3, 0.5, 4.0
-BIAS = -W * D0  # the resting bias of x: σ(λ(b + w·d0)) = 0.5
+BIAS = -W * D0  # the resting bias of x: S_p(b + w·d0) = 0.5
 TOL = 2e-6  # rk4 with dt = 0.25 on tau = 2: about 3e-7 from the exact solution; a misplaced jump is 1e-3 or more
 
 
@@ -44,7 +44,8 @@ def small_model(stop: float = 12.0, dt: float = 0.25) -> Model:
 
 def target(d: float, w: float = W, extra: float = 0.0) -> float:
     """Resting level of x when d is held at ``d``."""
-    return 1.0 / (1.0 + math.exp(-LAM * (BIAS + w * d + extra)))
+    u = BIAS + w * d + extra  # S_p(u) = 1/2 + u / (1 + |2u|^p)^(1/p), p = LAM
+    return 0.5 + u / (1.0 + abs(2.0 * u) ** LAM) ** (1.0 / LAM)
 
 
 def relax(x_from: float, goal: float, dt: np.ndarray, tau: float = TAU) -> np.ndarray:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gmsim.errors import ModelError, Problem
-from gmsim.factor.checks import build_checks
+from gmsim.factor.checks import build_checks, check_checks
 from gmsim.factor.checks import structure_problems as check_table_problems
 from gmsim.factor.flows import Flow
 from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
@@ -143,9 +143,18 @@ def load_factor_model(path: str | os.PathLike | None = None) -> Model:
         problems += _semantic_problems_of_the_rest(data, problems)
         raise ModelError([str(located(p, path, text)) for p in problems])
     try:
-        return build_model(data, path=str(path), text=text)
+        model = build_model(data, path=str(path), text=text)
     except ModelError as exc:
         raise ModelError([str(located(p, path, text)) for p in exc.problems_found]) from None
+    sim = model.simulation
+    late = [
+        p
+        for p in check_checks(model.checks, model.factor_ids, sim.start, sim.stop)
+        if p.key[-1] in ("at", "over")
+    ]
+    if late:
+        raise ModelError([str(located(p, path, text)) for p in late])
+    return model
 
 
 def _semantic_problems_of_the_rest(data: dict[str, Any], found: list[Problem]) -> list[Problem]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,6 +78,21 @@ def saturate_fast(u: np.ndarray, p) -> np.ndarray:
     return u
 
 
+def _columns(vectors: Sequence[dict[int, float]], n: int) -> sp.csc_array:
+    """The ``n``-row matrix whose columns are ``vectors`` (``{row: value}``), in compressed columns."""
+    ptr = np.zeros(len(vectors) + 1, dtype=np.int64)
+    rows: list[int] = []
+    values: list[float] = []
+    for k, v in enumerate(vectors):
+        for i in sorted(v):
+            rows.append(i)
+            values.append(v[i])
+        ptr[k + 1] = len(rows)
+    return sp.csc_array(
+        (np.array(values, dtype=float), np.array(rows, dtype=np.int64), ptr), shape=(n, len(vectors))
+    )
+
+
 class Structure:
     """Index tables and matrices of a factor model with the given ``links`` (a scenario's added)."""
 
@@ -101,73 +117,108 @@ class Structure:
         self.state_names = (*self.endo, *stocks, *stage_names, *exo)
         n = len(self.state_names)
         self.index = index = {name: i for i, name in enumerate(self.state_names)}
-        value_of: dict[str, np.ndarray] = {}
+        by_id = {f.id: f for f in model.factors}
+        value_of: dict[str, dict[int, float]] = {}
 
-        def vector(fid: str) -> np.ndarray:
+        def vector(fid: str) -> dict[int, float]:
+            """The factor's level as ``{state: coefficient}`` (composites folded, in order)."""
             if fid not in value_of:
-                f = model.factor(fid)
-                v = np.zeros(n)
+                f = by_id[fid]
                 if f.kind == "composite":
+                    v: dict[int, float] = {}
                     total = sum(w for _, w in f.of)
                     for part, w in f.of:
-                        v += (w / total) * vector(part)
+                        for i, c in vector(part).items():
+                            v[i] = v.get(i, 0.0) + (w / total) * c
                 else:
-                    v[index[fid]] = 1.0
+                    v = {index[fid]: 1.0}
                 value_of[fid] = v
             return value_of[fid]
 
-        self.vector = vector
         L = len(links)
-        S = np.zeros((n, L))
-        T = np.zeros((L, self.ne))
-        for li, link in enumerate(links):
+        endo_index = {fid: i for i, fid in enumerate(self.endo)}
+        sources = []
+        for link in links:
             key = (link.cause, float(link.delay), int(link.order))
-            S[:, li] = np.eye(n)[chains[key][-1]] if link.delay > 0 else vector(link.cause)
-            T[li, self.endo.index(link.effect)] = 1.0
+            sources.append({chains[key][-1]: 1.0} if link.delay > 0 else vector(link.cause))
+        self.S_all_sp = _columns(sources, n)
+        effects_of = np.array([endo_index[link.effect] for link in links], dtype=np.int64)
+        self.T_sp = sp.csr_array((np.ones(L), (np.arange(L), effects_of)), shape=(L, self.ne))
         self.chains = chains
-        D = np.zeros((n, self.nl))
-        source = np.zeros((n, self.nl))
+        inputs, rests = [{} for _ in range(self.nl)], [{} for _ in range(self.nl)]
         self.delay_rate = np.zeros(self.nl)
         for (cause, delay, order), stages in chains.items():
             for k, s in enumerate(stages):
                 j = s - first_stage
-                D[:, j] = vector(cause) if k == 0 else np.eye(n)[stages[k - 1]]
-                source[:, j] = vector(cause)
+                inputs[j] = vector(cause) if k == 0 else {stages[k - 1]: 1.0}
+                rests[j] = vector(cause)
                 self.delay_rate[j] = order / delay
-        self.S, self.T, self.D, self.source = S, T, D, source
-        self.O = np.column_stack([vector(fid) for fid in model.factor_ids])
+        self.D_sp, self.source_sp = _columns(inputs, n), _columns(rests, n)
+        self.O_sp = _columns([vector(fid) for fid in model.factor_ids], n)
         self.sparse = n > sparse_above
         additive = np.array([link.kind != "necessary" for link in links], dtype=bool)
-        self.S_add = S * additive
         self.additive_mask = additive
-        if self.sparse:
-            self.S_sp, self.T_sp, self.D_sp = sp.csr_array(self.S_add), sp.csr_array(T), sp.csr_array(D)
-            self.O_sp = sp.csr_array(self.O)
+        self.S_sp = _columns([v if a else {} for v, a in zip(sources, additive, strict=True)], n)
+        self.S_add_sp = self.S_sp
         # necessary links: c = 1 - w + w z, multiplied into N in layers
         self.nec = np.array([li for li, link in enumerate(links) if link.kind == "necessary"], dtype=int)
-        self.S_nec = S[:, self.nec]
-        effects = [self.endo.index(links[li].effect) for li in self.nec]
+        self.S_nec_sp = _columns([sources[li] for li in self.nec], n)
+        effects = [int(effects_of[li]) for li in self.nec]
         self.nec_layers = layers([(e, k) for k, e in enumerate(effects)])
         self.nec_effects = np.array(effects, dtype=int)
         # moderated links: w_eff = w · max(0, 1 + M z)
         self.mod = np.array([li for li, link in enumerate(links) if link.moderated_by], dtype=int)
-        self.S_mod, self.T_mod = S[:, self.mod], T[self.mod]
-        self.M = np.zeros((n, len(self.mod)))
-        for k, li in enumerate(self.mod):
+        self.S_mod_sp = _columns([sources[li] for li in self.mod], n)
+        self.T_mod_sp = sp.csr_array(self.T_sp[self.mod]) if self.mod.size else sp.csr_array((0, self.ne))
+        moderators = []
+        for li in self.mod:
+            v: dict[int, float] = {}
             for m, strength in links[li].moderated_by:
-                self.M[:, k] += strength * vector(m)
+                for i, c in vector(m).items():
+                    v[i] = v.get(i, 0.0) + strength * c
+            moderators.append(v)
+        self.M_sp = _columns(moderators, n)
         self._flows(model, vector)
         self._decisions(model)
+        self.values = value_of  # factor id -> its level as {state: coefficient}
+        self._transposed: dict[str, sp.csr_array] = {}
+
+    def vector(self, fid: str) -> np.ndarray:
+        """A factor's level as a linear function of the states (composites folded)."""
+        v = np.zeros(len(self.state_names))
+        for i, c in self.values[fid].items():
+            v[i] = c
+        return v
+
+    # dense forms, built only when asked for (the dense path, small models)
+    S = cached_property(lambda self: self.S_all_sp.toarray())
+    T = cached_property(lambda self: self.T_sp.toarray())
+    D = cached_property(lambda self: self.D_sp.toarray())
+    source = cached_property(lambda self: self.source_sp.toarray())
+    O = cached_property(lambda self: self.O_sp.toarray())
+    S_add = cached_property(lambda self: self.S * self.additive_mask)
+    S_nec = cached_property(lambda self: self.S[:, self.nec])
+    S_mod = cached_property(lambda self: self.S[:, self.mod])
+    T_mod = cached_property(lambda self: self.T[self.mod])
+    M = cached_property(lambda self: self.M_sp.toarray())
+    Z = cached_property(lambda self: self.Z_sp.toarray())
+
+    def _dot(self, y: np.ndarray, name: str) -> np.ndarray:
+        """``y @ X`` of the matrix named ``name``: its sparse form above the threshold."""
+        if not self.sparse:
+            return y @ getattr(self, name)
+        if name not in self._transposed:
+            self._transposed[name] = sp.csr_array(getattr(self, f"{name}_sp").T)
+        return (self._transposed[name] @ y.T).T
 
     def _flows(self, model: Model, vector) -> None:
         flows = model.flows
         used = list(dict.fromkeys(fid for f in flows for fid in (*f.times, *f.gap)))
         self.flow_factors = used
-        self.Z = (
-            np.column_stack([vector(fid) for fid in used]) if used else np.zeros((len(self.index), 0))
-        )
-        self.times_layers = layers([(i, used.index(x)) for i, f in enumerate(flows) for x in f.times])
-        self.gap_layers = layers([(i, used.index(x)) for i, f in enumerate(flows) for x in f.gap])
+        column = {fid: c for c, fid in enumerate(used)}
+        self.Z_sp = _columns([vector(fid) for fid in used], len(self.index))
+        self.times_layers = layers([(i, column[x]) for i, f in enumerate(flows) for x in f.times])
+        self.gap_layers = layers([(i, column[x]) for i, f in enumerate(flows) for x in f.gap])
         stocks = self.state_names[self.ne : self.ne + self.ns]
         self.F = np.zeros((len(flows), self.ns))
         for i, f in enumerate(flows):
@@ -175,6 +226,7 @@ class Structure:
                 self.F[i, stocks.index(f.into)] += 1.0
             if f.from_ is not None:
                 self.F[i, stocks.index(f.from_)] -= 1.0
+        self.F_sp = sp.csr_array(self.F)
         self.balanced = np.array([i for i, f in enumerate(flows) if f.balance], dtype=int)
         self.balanced_stock = np.array(
             [stocks.index(flows[i].balanced_stock) for i in self.balanced], dtype=int
@@ -199,32 +251,40 @@ class Structure:
         """``x`` with every delay stage at rest on its cause's current level."""
         if self.nl:
             x = x.copy()
-            x[:, self.ne + self.ns : self.nd] = x @ self.source
+            x[:, self.ne + self.ns : self.nd] = self._dot(x, "source")
         return x
 
     def additive_matrix(self, weights: np.ndarray) -> np.ndarray:
         """``A = S diag(w) T`` (additive links only): ``y @ A`` is every additive input."""
         return (self.S_add * weights) @ self.T
 
+    def shared_matrix(self, weights: np.ndarray):
+        """``[A | D]`` for weights shared by every run: dense, or above the threshold the
+        compressed rows of its transpose (built from the sparse forms, never dense)."""
+        if not self.sparse:
+            return np.hstack([self.additive_matrix(weights), self.D])
+        A = sp.csr_array(self.S_sp.multiply(np.asarray(weights)[None, :])) @ self.T_sp
+        return sp.csr_array(sp.hstack([A, self.D_sp]).T)
+
     def moderation(self, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Each moderated link's factor ``max(0, 1 + Σ m z)``, shape ``(batch, n_moderated)``."""
-        return np.maximum(0.0, 1.0 + y @ self.M)
+        return np.maximum(0.0, 1.0 + self._dot(y, "M"))
 
     def additive(self, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``Σ_j w_eff z_j`` for every endogenous factor (moderators applied)."""
-        u = ((y @ self.S_add) * weights) @ self.T
+        u = self._dot(self._dot(y, "S_add") * weights, "T")
         if self.mod.size:
             u += self._moderated(y, weights)
         return u
 
     def _moderated(self, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
         w = weights[:, self.mod]
-        return ((y @ self.S_mod) * w * (self.moderation(y, weights) - 1.0)) @ self.T_mod
+        return self._dot(self._dot(y, "S_mod") * w * (self.moderation(y, weights) - 1.0), "T_mod")
 
     def conditions(self, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Each necessary link's factor ``1 − w + w z``, shape ``(batch, n_necessary)``."""
         w = weights[:, self.nec]
-        return 1.0 - w + w * (y @ self.S_nec)
+        return 1.0 - w + w * self._dot(y, "S_nec")
 
     def necessity(self, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``N`` of every endogenous factor (1 without necessary links), ``(batch, n_endo)``."""
@@ -243,10 +303,10 @@ class Structure:
         if m is None:
             w = params.weights
             if self.sparse:
-                src = (self.S_sp.T @ y.T).T * w
-                u = (self.T_sp.T @ src.T).T
+                src = self._dot(y, "S_add") * w
+                u = self._dot(src, "T")
                 if self.nl:
-                    hd = (self.D_sp.T @ y.T).T
+                    hd = self._dot(y, "D")
             else:
                 src = y @ self.S_add
                 src *= w
@@ -266,7 +326,7 @@ class Structure:
 
     def flow_units(self, y: np.ndarray) -> np.ndarray:
         """Each flow per unit of its rate, ``Π times · Π (1 − gap)``, shape ``(batch, n_flows)``."""
-        z = y @ self.Z
+        z = self._dot(y, "Z")
         value = np.ones((y.shape[0], self.F.shape[0]))
         for rows, cols in self.times_layers:
             value[:, rows] *= z[:, cols]

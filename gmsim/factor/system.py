@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +32,7 @@ import scipy.sparse as sp
 from gmsim.core.system import Interventions, Params, System
 from gmsim.errors import ModelError, did_you_mean
 from gmsim.factor.gains import link_gains_batch
+from gmsim.factor.kernel import KernelPlan, integrate_fixed
 from gmsim.factor.ranges import RANGES, within
 from gmsim.factor.saturation import saturation_input
 from gmsim.factor.structure import Structure
@@ -76,6 +78,9 @@ class FactorSystem(System):
     """A factor-graph model compiled for the engine (see the module docstring)."""
 
     bounds = (0.0, 1.0)
+    use_kernel = True
+    """Let the engine run fixed-step segments in the compiled kernel when numba is installed
+    (set ``False`` on a system, or ``GMSIM_KERNEL=0``, for the numpy path)."""
 
     def __init__(self, model: Model, interventions: Interventions | None = None):
         iv = interventions or Interventions()
@@ -108,7 +113,6 @@ class FactorSystem(System):
                 kind="link", source=link.source,
             )  # fmt: skip
         self._index = st.index
-        self._S, self._T, self._D, self._O = st.S, st.T, st.D, st.O
         self._sparse = st.sparse
         self._endo = st.endo
         self._asym = [i for i, f in enumerate(st.endo_factors) if f.tau_rise is not None]
@@ -120,7 +124,7 @@ class FactorSystem(System):
         endo = self.structure.endo_factors
         return {
             "weight": self.link_names,
-            "tau": tuple(endo[i].id for i in self._sym),
+            "tau": tuple(endo[i].id for i in sorted(self._sym + self._asym)),
             "tau_rise": tuple(endo[i].id for i in self._asym),
             "tau_fall": tuple(endo[i].id for i in self._asym),
             "initial": tuple(self._factor_states()),
@@ -182,7 +186,7 @@ class FactorSystem(System):
         t = self._tables()
         return {
             **{f"weight:{name}": w for name, w in weights.items()},
-            **{f"tau:{fid}": float(factor(fid).tau) for fid in t["tau"]},
+            **{f"tau:{fid}": float(factor(fid).rise) for fid in t["tau"]},
             **{f"tau_rise:{fid}": float(factor(fid).tau_rise) for fid in t["tau_rise"]},
             **{f"tau_fall:{fid}": float(factor(fid).tau_fall) for fid in t["tau_fall"]},
             **{f"initial:{fid}": float(factor(fid).initial) for fid in t["initial"]},
@@ -244,8 +248,9 @@ class FactorSystem(System):
             "steepness": np.full((B, 1), self.steepness),
         }
         v["tau_rise"] = v["tau"]
+        by_id = {f.id: f for f in model.factors}
         for fid in self._factor_states():
-            v["initial"][:, self._index[fid]] = model.factor(fid).initial
+            v["initial"][:, self._index[fid]] = by_id[fid].initial
         per_run = {"weight": False, "steepness": False}
         for name, values in batch.items():
             kind, col = self._column(name)
@@ -262,6 +267,8 @@ class FactorSystem(System):
                     f"batch column '{name}' is {values[run]:g} in run {run}; {_MESSAGES[kind]}"
                 )
             v[kind][:, col] = values
+            if kind == "tau":  # a symmetric time for a factor that rises and falls at its own
+                v["tau_fall"][:, col] = values
             per_run[kind] = per_run.get(kind, False) or kind in ("weight", "steepness")
         x_init = v["initial"]
         ref = x_init.copy()
@@ -282,6 +289,8 @@ class FactorSystem(System):
             kind, col = self._column(name)
             target = x0 if kind == "initial" else v[kind]
             target[:, col] = value
+            if kind == "tau":
+                v["tau_fall"][:, col] = value
             if kind == "steepness":
                 p = v["steepness"]
                 per_run["steepness"] = True
@@ -305,8 +314,7 @@ class FactorSystem(System):
             fall_rates = np.concatenate([1.0 / fall, delays], axis=1) if self._asym else None
         matrix = None
         if shared:
-            full = np.hstack([st.additive_matrix(v["weight"][0]), st.D])
-            matrix = sp.csr_array(full.T) if st.sparse else full
+            matrix = st.shared_matrix(v["weight"][0])
         return FactorParams(
             batch=B,
             forcings=self.interventions.forcings,
@@ -377,7 +385,7 @@ class FactorSystem(System):
         y, _ = self._forced(t, y, params)
         if self._sparse:
             return (self.structure.O_sp.T @ y.T).T
-        return y @ self._O
+        return y @ self.structure.O
 
     def time_constants(self, params: FactorParams) -> np.ndarray:
         """Shortest time constant of each state (decided factors: none, ``inf``)."""
@@ -398,6 +406,26 @@ class FactorSystem(System):
         """The numbers of the segment ``[start, end)``: forcings seen from inside it, and the
         parameter windows active there (:func:`~gmsim.factor.windows.apply_windows`)."""
         return apply_windows(self, super().during(params, start, end), start)
+
+    # -- the compiled kernel ------------------------------------------------------------------
+    @cached_property
+    def kernel_plan(self) -> KernelPlan:
+        """The structure as the compiled kernel reads it (:class:`~gmsim.factor.kernel.KernelPlan`)."""
+        return KernelPlan(self)
+
+    def integrate_fixed(
+        self, method: str, start: float, end: float, grid: np.ndarray, saves: np.ndarray,
+        y: np.ndarray, params: FactorParams, saved: np.ndarray, save: str = "variables",
+    ) -> tuple[np.ndarray, int] | None:  # fmt: skip
+        """Fixed steps over one segment in the compiled kernel (:func:`~gmsim.factor.kernel.integrate_fixed`).
+
+        The engine's fast path for ``euler`` and ``rk4``: returns the states at
+        ``end`` and the steps taken, or ``None`` (numba absent, ``use_kernel``
+        false), and the engine steps with :meth:`rhs` instead.
+        """
+        if not self.use_kernel:
+            return None
+        return integrate_fixed(self, method, start, end, grid, saves, y, params, saved, save)
 
     # -- decisions --------------------------------------------------------------------------
     def breakpoints(self, params: Params) -> list[float]:
@@ -420,7 +448,7 @@ class FactorSystem(System):
     # -- loop dominance ---------------------------------------------------------------------
     def value_vector(self, factor: str) -> np.ndarray:
         """A factor's level as a linear function of the states (composites folded)."""
-        return self._O[:, self.variable_names.index(factor)]
+        return self.structure.vector(factor)
 
     def link_gains(
         self, t: float, y: np.ndarray, params: FactorParams
