@@ -474,24 +474,16 @@ def find_loops(
 def adjustment_loops(graph: nx.DiGraph, *, cycles: Sequence[Sequence[str]] | None = None) -> list[Loop]:
     """The adjustment loop of each endogenous factor or stock, ``A1, A2, ...`` in model order.
 
-    A factor's is its one-link ``−x/τ`` term. In a stock-and-flow model (nodes
-    of kind ``"stock"``) it is the balancing loop of a stock through its own
-    flow alone (``x → x_adjustment → x``), counted as such when the model has
-    a loop through two or more stocks: each stock's inertia within a larger
-    structure, as a factor's adjustment is (an exported factor model's
-    ``x_adjustment`` flows). A model whose loops all run through one stock
-    each (a teacup cooling, an epidemic) keeps them as feedback loops.
-    ``cycles`` are those adjustment loops when already known.
+    A factor's is its one-link ``−x/τ`` term; in a stock-and-flow model, the balancing loop of
+    a stock through its own flow alone (``x → x_adjustment → x``) when the model has a loop
+    through two or more stocks: the stock's inertia within a larger structure. A model whose
+    loops each run through one stock (a teacup, an epidemic) keeps them as feedback loops.
 
     Examples
     --------
-    >>> import networkx as nx
-    >>> g = nx.DiGraph()
-    >>> g.add_nodes_from(["x", "y"], kind="stock")
-    >>> g.add_nodes_from(["fx", "fy"], kind="flow")
-    >>> for a, b, s in [("x", "fx", -1), ("fx", "x", 1), ("y", "fy", -1), ("fy", "y", 1),
-    ...                 ("x", "fy", 1), ("y", "fx", 1)]:
-    ...     g.add_edge(a, b, sign=s, kind="flow" if a.startswith("f") else "info")
+    >>> g = nx.DiGraph([(a, b, {"sign": s, "kind": "flow" if a[0] == "f" else "info"}) for a, b, s in
+    ...     [("x", "fx", -1), ("fx", "x", 1), ("y", "fy", -1), ("fy", "y", 1), ("x", "fy", 1), ("y", "fx", 1)]])
+    >>> nx.set_node_attributes(g, {"x": "stock", "y": "stock", "fx": "flow", "fy": "flow"}, "kind")
     >>> [str(lp) for lp in adjustment_loops(g)]
     ['A1 (B, 2 links): Adjustment of x', 'A2 (B, 2 links): Adjustment of y']
     >>> [str(lp) for lp in find_loops(g)]
@@ -521,7 +513,7 @@ def adjustment_loops(graph: nx.DiGraph, *, cycles: Sequence[Sequence[str]] | Non
 
 
 def _stock_adjustments(graph: nx.DiGraph, cycles: Iterable[Sequence[str]]) -> set[tuple[str, ...]]:
-    """The cycles that are a stock's adjustment through its own flow (see :func:`adjustment_loops`)."""
+    """The cycles that are a stock's adjustment through its own flow (``cycles``: see above)."""
     stocks = {n for n, kind in graph.nodes(data="kind") if kind == "stock"}
     if not stocks:
         return set()
