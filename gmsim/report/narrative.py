@@ -211,7 +211,10 @@ def uncertainty_sentence(row: pd.Series, *, variable: str) -> str:
     """One scenario of a Monte Carlo summary (a row of ``metric_summary()``) in words.
 
     The shares are of the ``runs`` that finished in both the scenario and the
-    baseline; 95 % or more in one direction is told as a robust direction.
+    baseline. A change is said to *hold* only when 95 % or more of the runs go one way
+    and the median difference is larger than the spread of the outcome (its standard
+    deviation across runs, ``sd``, when the row has it): a consistent but small
+    difference is reported as smaller than the spread.
 
     Examples
     --------
@@ -221,6 +224,11 @@ def uncertainty_sentence(row: pd.Series, *, variable: str) -> str:
     'Under more, effectiveness ends higher than in the baseline in 97 % of the 200 runs (lower in
     3 %); the median difference is +0.04, and 90 % of runs end between 0.55 and 0.61. The direction of
     the change holds across the uncertainty.'
+    >>> small = row.copy(); small["sd"] = 0.1
+    >>> uncertainty_sentence(small, variable="effectiveness").split("; ")[-1].replace(NBSP, " ")  # doctest: +NORMALIZE_WHITESPACE
+    'the median difference is +0.04, and 90 % of runs end between 0.55 and 0.61. The direction is
+    the same in nearly every run, but the difference is smaller than the spread of outcomes (sd
+    0.10), so it does not hold as a size.'
     """
     better, worse = float(row["p_better"]), float(row["p_worse"])
     ways = (("higher", better), ("lower", worse))
@@ -231,6 +239,12 @@ def uncertainty_sentence(row: pd.Series, *, variable: str) -> str:
         f"{signed_amount(float(row['median_difference']))}, and 90{NBSP}% of runs end between "
         f"{amount(float(row['p5']))} and {amount(float(row['p95']))}."
     )
+    difference, spread = abs(float(row["median_difference"])), float(row.get("sd", 0.0) or 0.0)
+    if max(better, worse) >= 0.95 and not difference > spread:
+        return words + (
+            f" The direction is the same in nearly every run, but the difference is smaller than "
+            f"the spread of outcomes (sd {amount(spread)}), so it does not hold as a size."
+        )
     if max(better, worse) >= 0.95:
         return words + " The direction of the change holds across the uncertainty."
     return words + " Whether it ends higher or lower depends on the uncertain parameters."

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gmsim.analysis.comparison import transient_gap
 from gmsim.core.result import Result
 from gmsim.core.system import System
 from gmsim.errors import GmsimError, MetricError, SimulationError, did_you_mean
@@ -214,6 +215,47 @@ class MonteCarloResult:
                 rows.append(row)
         return pd.DataFrame(rows)
 
+    def transients(self, variable: str = "effectiveness") -> pd.DataFrame:
+        """Each scenario against the baseline on their median trajectories: the end value,
+        the end gap, the largest gap with its time, and the cumulative gap (area).
+
+        An end value alone hides a transient that has faded by the end of the run. The
+        trajectories compared are the streamed medians (the mean where no median was
+        kept), so the numbers describe the typical run, not a pairing of runs.
+        """
+        v = self._variable(variable)
+        centre = (
+            (lambda s: self.bands[s][self.percentiles.index(50), :, v])
+            if 50 in self.percentiles
+            else (lambda s: self.mean[s][:, v])
+        )
+        base = centre(self.scenarios[0])
+        rows = []
+        for s in self.scenarios[1:]:
+            line = centre(s)
+            gap, when, area = transient_gap(self.time, line, (self.time, base))
+            rows.append(
+                {
+                    "scenario": s,
+                    "variable": variable,
+                    "end": float(line[-1]),
+                    "end_gap": float(line[-1] - base[-1]),
+                    "largest_gap": gap,
+                    "largest_gap_time": when,
+                    "cumulative_gap": area,
+                }
+            )
+        columns = [
+            "scenario",
+            "variable",
+            "end",
+            "end_gap",
+            "largest_gap",
+            "largest_gap_time",
+            "cumulative_gap",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
     def failure_frame(self) -> pd.DataFrame:
         """One row per failed run: sample, scenario, message, then its parameters."""
         columns = ["sample", "scenario", "message", *self.space.names]
@@ -252,6 +294,15 @@ class MonteCarloResult:
             ):
                 text += f"  P(better than baseline) = {row['p_better']:.3f}"
             lines.append(text)
+        if len(self.scenarios) > 1 and self.variables:
+            variable = "effectiveness" if "effectiveness" in self.variables else self.variables[0]
+            lines.append(f"  {variable} on the median runs, against the baseline:")
+            for _, row in self.transients(variable).iterrows():
+                lines.append(
+                    f"  {row['scenario']:<24}end {row['end']:.4f} ({row['end_gap']:+.4f})  largest gap "
+                    f"{row['largest_gap']:+.4f} at {row['largest_gap_time']:g}  cumulative "
+                    f"{row['cumulative_gap']:+.3f}"
+                )
         if len(self.scenarios) == 1 and self.at_rest():
             lines.append(
                 "  note: every sample stays at its starting levels (an equilibrium model's baseline is "
