@@ -422,6 +422,9 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
     all_breaks = system.breakpoints(params)
     breaks = [b for b in all_breaks if start < b < stop]
     rhs = system.rhs
+    # a system may step a whole fixed-step segment itself: integrate_fixed(...) -> (y, steps) or None
+    fast_path = getattr(system, "integrate_fixed", None) if method.fixed else None
+    save = "states" if isinstance(observe, _StatesOf) else "variables"
     tally = _Tally(0 if method.fixed or hasattr(_SOLVERS[method.scipy], "n_stages") else None)
     y = system.initial_state(params)
     if start in all_breaks:
@@ -436,7 +439,11 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
         inside = (grid >= a) & ((grid < b) | (last & (grid == b)))
         saves = np.nonzero(inside)[0]
         saves = saves[saves >= k]
-        if method.fixed:
+        fast = fast_path(method.name, a, b, grid, saves, y, segment, saved, save) if fast_path else None
+        if fast is not None:  # the system's compiled fixed-step loop (same steps, same saves)
+            y, steps = fast
+            tally.steps += steps
+        elif method.fixed:
             y = _fixed(rhs, observe, segment, method.stepper, a, b, grid, saves, y, saved, tally)
         else:
             y = _adaptive(

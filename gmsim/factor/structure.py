@@ -169,7 +169,9 @@ class Structure:
         # moderated links: w_eff = w · max(0, 1 + M z)
         self.mod = np.array([li for li, link in enumerate(links) if link.moderated_by], dtype=int)
         self.S_mod_sp = _columns([sources[li] for li in self.mod], n)
-        self.T_mod_sp = sp.csr_array(self.T_sp[self.mod]) if self.mod.size else sp.csr_array((0, self.ne))
+        self.T_mod_sp = (
+            sp.csr_array(self.T_sp[self.mod]) if self.mod.size else sp.csr_array((0, self.ne))
+        )
         moderators = []
         for li in self.mod:
             v: dict[int, float] = {}
@@ -195,7 +197,7 @@ class Structure:
     T = cached_property(lambda self: self.T_sp.toarray())
     D = cached_property(lambda self: self.D_sp.toarray())
     source = cached_property(lambda self: self.source_sp.toarray())
-    O = cached_property(lambda self: self.O_sp.toarray())
+    O = cached_property(lambda self: self.O_sp.toarray())  # noqa: E741 (the paper's name)
     S_add = cached_property(lambda self: self.S * self.additive_mask)
     S_nec = cached_property(lambda self: self.S[:, self.nec])
     S_mod = cached_property(lambda self: self.S[:, self.mod])

@@ -27,7 +27,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from gmsim.core.system import Interventions, Params, System
 from gmsim.errors import ModelError, did_you_mean

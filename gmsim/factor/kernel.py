@@ -1,0 +1,232 @@
+"""The compiled kernel of factor systems: fixed-step segments without Python in the loop.
+
+A factor system's right-hand side is a few dozen small numpy operations; for one
+run, or a block of a few hundred, their Python overhead dominates. The kernel
+(:mod:`gmsim.factor.kernel_numba`, compiled with numba once per machine and
+cached on disk) steps each run through a whole segment between two breakpoints
+in one call: every equation of :mod:`gmsim.factor.system` (additive links with
+shared or per-run weights, moderators, necessary conditions, ``S_p`` with a
+per-run steepness, asymmetric rise and fall, delay stages, stocks and flows with
+their [0, 1] rule, decided factors and held states), ``euler`` and ``rk4``, and
+the saves on the grid. Jumps, decisions, events and forcings between segments
+stay with the engine (:func:`gmsim.core.solve.solve`), which calls
+:meth:`~gmsim.factor.system.FactorSystem.integrate_fixed`.
+
+The model's structure reaches the kernel as index arrays (:class:`KernelPlan`),
+so no model compiles anything new. numba is an optional extra
+(``pip install gmsim[kernel]``); without it, or with ``GMSIM_KERNEL=0`` in the
+environment, factor systems use the numpy path, which gives the same numbers to
+rounding (``tests/test_kernel.py`` checks 1e-12).
+
+Examples
+--------
+>>> import gmsim
+>>> system = gmsim.load_model().compile()
+>>> plan = KernelPlan(system)
+>>> plan.sizes.tolist() == [system.n_endo, system.n_stock, system.n_dynamic]
+True
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from gmsim.factor.system import FactorParams, FactorSystem
+
+__all__ = ["KernelPlan", "available", "integrate_fixed"]
+
+_FIXED = ("euler", "rk4")
+_compiled = None
+
+
+def _kernel():
+    """The compiled entry point, or ``None`` without numba (or with ``GMSIM_KERNEL=0``)."""
+    global _compiled
+    if os.environ.get("GMSIM_KERNEL", "1").strip().lower() in ("0", "off", "false", "no"):
+        return None
+    if _compiled is None:
+        try:
+            from gmsim.factor.kernel_numba import integrate_segment
+        except ImportError:
+            _compiled = False
+        else:
+            _compiled = integrate_segment
+    return _compiled or None
+
+
+def available() -> bool:
+    """Whether the compiled kernel can run here (numba installed, not switched off).
+
+    Examples
+    --------
+    >>> isinstance(available(), bool)
+    True
+    """
+    return _kernel() is not None
+
+
+def _csc(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(indptr, indices, data)`` of ``matrix`` in compressed columns (int64, float64)."""
+    m = sp.csc_array(matrix)
+    m.sum_duplicates()
+    m.sort_indices()
+    return (
+        np.ascontiguousarray(m.indptr, dtype=np.int64),
+        np.ascontiguousarray(m.indices, dtype=np.int64),
+        np.ascontiguousarray(m.data, dtype=np.float64),
+    )
+
+
+def _csr(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ptr, idx, val = _csc(sp.csc_array(matrix).T)
+    return ptr, idx, val
+
+
+def _lists(layers_of: list[tuple[np.ndarray, np.ndarray]], rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row lists (``ptr``, ``idx``) of ``(row, column)`` layers, in the layers' order."""
+    pairs = [(int(r), int(c)) for rs, cs in layers_of for r, c in zip(rs, cs, strict=True)]
+    pairs.sort(key=lambda pc: pc[0])  # stable: each row keeps its layers' order
+    ptr = np.zeros(rows + 1, dtype=np.int64)
+    for r, _ in pairs:
+        ptr[r + 1] += 1
+    return np.cumsum(ptr), np.array([c for _, c in pairs], dtype=np.int64)
+
+
+class KernelPlan:
+    """The structure of a factor system as the kernel reads it: compressed columns and index lists.
+
+    Built once per system (:attr:`FactorSystem.kernel_plan`); only the run's
+    numbers change between calls.
+    """
+
+    def __init__(self, system: FactorSystem):
+        st = system.structure
+        links = system.links
+        L = len(links)
+        self.sizes = np.array([st.ne, st.ns, st.nd], dtype=np.int64)
+        effect = np.asarray(st.T_sp.tocoo().col if L else [], dtype=np.int64)
+        rows = np.asarray(st.T_sp.tocoo().row if L else [], dtype=np.int64)
+        effects = np.zeros(L, dtype=np.int64)
+        effects[rows] = effect
+        moderated = np.full(L, -1, dtype=np.int64)
+        moderated[st.mod] = np.arange(len(st.mod))
+        necessary = np.zeros(L, dtype=np.bool_)
+        necessary[st.nec] = True
+        self.links = (
+            *_csc(st.S_all_sp),
+            effects,
+            np.ascontiguousarray(st.additive_mask, dtype=np.bool_),
+            moderated,
+            necessary,
+        )
+        self.mods = _csc(st.M_sp)
+        self.delays = _csc(st.D_sp)
+        nf = st.F_sp.shape[0]
+        times_ptr, times_idx = _lists(st.times_layers, nf)
+        gap_ptr, gap_idx = _lists(st.gap_layers, nf)
+        self.flows = (
+            *_csc(st.Z_sp),
+            times_ptr,
+            times_idx,
+            gap_ptr,
+            gap_idx,
+            *_csr(st.F_sp),
+            np.array(system._decided, dtype=np.int64),
+        )
+        self.observed = _csc(st.O_sp)
+
+
+def _schedule(a: float, b: float, grid: np.ndarray, saves: np.ndarray):
+    """The steps of :func:`gmsim.core.solve._fixed` from ``a`` to ``b``: start times, lengths,
+    and how many steps come before each save."""
+    times = grid[saves]
+    prev = np.concatenate([[a], times[:-1]])
+    taken = times > prev
+    starts, lengths = prev[taken], times[taken] - prev[taken]
+    before = np.cumsum(taken)
+    last = times[-1] if times.size else a
+    if b > last:
+        starts = np.append(starts, last)
+        lengths = np.append(lengths, b - last)
+    return starts, lengths, before.astype(np.int64)
+
+
+def _held(system: FactorSystem, params: FactorParams, times, batch: int):
+    """Held states' indices and values at ``times``: ``(n_held,)`` and ``(len(times), n_held, 1 or batch)``."""
+    positions = system._positions()
+    active = [f for f in params.forcings if f.variable in positions]
+    idx = np.array([positions[f.variable] for f in active], dtype=np.int64)
+    if not active:
+        return idx, np.zeros((len(times), 0, 1))
+    values = [[f.path.value(t) if f.active(t) else np.nan for f in active] for t in times]
+    per_run = any(np.ndim(v) > 0 for row in values for v in row)
+    out = np.empty((len(times), len(active), batch if per_run else 1))
+    for k, row in enumerate(values):
+        for j, v in enumerate(row):
+            out[k, j] = v
+    if np.isnan(out).any():
+        return None, None  # a forcing that starts or ends inside the segment: the numpy path
+    return idx, out
+
+
+def integrate_fixed(
+    system: FactorSystem,
+    method: str,
+    a: float,
+    b: float,
+    grid: np.ndarray,
+    saves: np.ndarray,
+    y: np.ndarray,
+    params: FactorParams,
+    saved: np.ndarray,
+    save: str = "variables",
+) -> tuple[np.ndarray, int] | None:
+    """Fixed steps from ``a`` to ``b`` in the kernel, as :func:`gmsim.core.solve._fixed` takes them.
+
+    Writes the saves into ``saved`` (time, runs, saved) and returns the states at
+    ``b`` and the number of steps; ``None`` when the kernel cannot run here (no
+    numba, another method), and the engine steps in numpy.
+    """
+    kernel = _kernel()
+    if kernel is None or method not in _FIXED:
+        return None
+    rk4 = method == "rk4"
+    starts, lengths, before = _schedule(a, b, grid, saves)
+    if rk4:
+        stage_times = np.column_stack([starts, starts + lengths / 2, starts + lengths]).ravel()
+    else:
+        stage_times = starts
+    B = y.shape[0]
+    held_idx, held_steps = _held(system, params, stage_times, B)
+    if held_idx is None:
+        return None
+    _, held_saves = _held(system, params, grid[saves], B)
+    if held_steps.shape[0] == 0:
+        held_steps = np.zeros((1, held_idx.size, held_saves.shape[2] if held_saves.size else 1))
+    plan = system.kernel_plan
+    steep = np.ascontiguousarray(np.asarray(params.steepness, dtype=np.float64).reshape(-1))
+    rates = np.ascontiguousarray(params.rates, dtype=np.float64)
+    asym = params.fall_rates is not None
+    numbers = (
+        np.ascontiguousarray(params.weights, dtype=np.float64),
+        np.ascontiguousarray(params.bias, dtype=np.float64),
+        rates,
+        np.ascontiguousarray(params.fall_rates, dtype=np.float64) if asym else rates,
+        asym,
+        np.ascontiguousarray(params.flow_rates, dtype=np.float64).reshape(B, -1),
+        steep,
+        not bool(np.max(steep) > 50.0),
+    )
+    out = np.array(y, dtype=np.float64, order="C", copy=True)
+    kernel(
+        rk4, out, saved, np.ascontiguousarray(saves, dtype=np.int64), before,
+        np.ascontiguousarray(lengths, dtype=np.float64), held_idx, held_steps, held_saves,
+        (*plan.observed, save == "states"), plan.sizes, plan.links, plan.mods, plan.delays,
+        plan.flows, numbers,
+    )  # fmt: skip
+    return out, int(lengths.size)
