@@ -407,6 +407,7 @@ def check_model(model: Model) -> list[Problem]:
     if not model.factors:
         p.append(Problem(("factors",), "the model has no factors; add at least one [factors.<id>]"))
     kinds = {f.id: f.kind for f in model.factors}
+    solves_bias = model.solves_bias  # once: it scans every factor
     seen: set[str] = set()
     for f in model.factors:
         key: tuple[str | int, ...] = ("factors", f.id)
@@ -442,7 +443,7 @@ def check_model(model: Model) -> list[Problem]:
                 )
             elif (
                 f.kind == "endogenous"
-                and model.solves_bias
+                and solves_bias
                 and f.reference is None
                 and f.initial in (0.0, 1.0)
             ):
