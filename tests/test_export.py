@@ -212,11 +212,15 @@ def test_default_model_runs_the_same_in_pysd(tmp_path):
     text = export_xmile(model, path, method="euler")
     found = check_structure(text)
     stocks = sum(el.tag.endswith("stock") for el in found.values())
-    assert stocks == len(model.endogenous) + delay_stages(model)
+    assert stocks == len(model.endogenous) + len(model.stocks) + delay_stages(model)
     result = gmsim.simulate(model, method="euler")
     frame = pysd_run(path)
     assert_same_run(frame, result)
-    # the baseline rests: the solved biases are right, not merely shared by both engines
+    # from the reference levels the model rests: the solved biases and balanced rates are right,
+    # not merely shared by both engines
+    rest = tmp_path / "rest.xmile"
+    export_xmile(model, rest, method="euler", equilibrium=True, stop=24)
+    frame = pysd_run(rest)
     assert np.ptp(frame[list(model.factor_ids)].to_numpy(), axis=0).max() < 1e-12
 
 
@@ -259,7 +263,7 @@ def test_delayed_links_composite_and_file_biases_agree(tmp_path, small_model):
 def test_scenario_built_into_the_file_agrees(tmp_path):
     model = gmsim.load_model()
     scenario = Interventions(
-        overrides={"weight:funding->training": 0.9, "tau:funding": 2.0, "initial:training": 0.5},
+        overrides={"weight:funding->training": 0.9, "tau:training": 2.0, "initial:training": 0.5},
         added_links=(Link("collaboration", "training", 0.4, delay=2.0, order=2, source="test"),),
         forcings=(
             Forcing("policy_support", Step(at=6, value=0.9, base=0.6)),
@@ -315,7 +319,7 @@ def test_holds_and_jumps_of_stocks_agree_under_euler(tmp_path):
     assert found["staff_experience"].find("x:eqn", NS).text == "0.8"
     assert found["training_adjustment"].find("x:eqn", NS).text == "(0.7 - training) / DT"
     assert "TIME + DT = 3.0 OR TIME + DT = 6.0 THEN (0.4 * (staff_experience + DT * " in (
-        found["staff_experience_adjustment"].find("x:eqn", NS).text
+        found["staff_experience_net_flow"].find("x:eqn", NS).text
     )
     result = gmsim.simulate(model, scenario=scenario, method="euler")
     assert result["public_trust"].max() == 1.0 and result["funding"][80] == 0.9 * 0.5
@@ -400,7 +404,7 @@ def test_round_trip_through_gmsim_import(tmp_path, small_model, which, scenario,
         "quoted": two_factor_model("_draft_", "资金"),
         "nasty": nasty_model(),
     }.get(which) or gmsim.load_model()
-    equilibrium = False if which == "moving" else None
+    equilibrium = {"moving": False, "default": True}.get(which)  # the default model: from rest
     path = tmp_path / "round.xmile"
     export_xmile(model, path, scenario=scenario, method=method, equilibrium=equilibrium)
     imported = gmsim.load_model(path)
@@ -620,7 +624,7 @@ def test_cli_writes_the_default_model(tmp_path, capsys):
     assert main(["export", "--to", "xmile", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == export_xmile(None)
     model = gmsim.load_model()
-    stocks = len(model.endogenous) + delay_stages(model)
+    stocks = len(model.endogenous) + len(model.stocks) + delay_stages(model)
     printed = capsys.readouterr().out
     assert printed.startswith(f"wrote {out}: XMILE 1.0, {stocks} stocks, {stocks} flows, ")
 

@@ -27,6 +27,13 @@ from gmsim.errors import ModelError, ScenarioError
 from gmsim.factor.model import GROUP_TITLES, Factor, Link, Simulation
 from gmsim.factor.system import FactorParams, FactorSystem
 from gmsim.xmile.names import canonical
+from gmsim.xmile.writer_primitives import (
+    cause_term,
+    decided_variables,
+    necessary_factor,
+    saturation,
+    stock_variables,
+)
 
 __all__ = [
     "DIMENSIONLESS",
@@ -194,6 +201,8 @@ class Builder:
         self.chains = _chains(system.links)
         self.delayed: dict[int, str] = {}  # link index -> the stock its effect reads
         self.stages = [self._name_stages(chain) for chain in self.chains]
+        self.flow_names: dict[str, str] = {}
+        self.flows_written: set[str] = set()
 
     def _name_stages(self, chain: _Chain) -> list[str]:
         last = self.names.fresh(f"{chain.cause}_perceived")
@@ -211,12 +220,15 @@ class Builder:
                 "aux",
                 self.steepness,
                 number(self.model.dynamics.steepness),
-                "Steepness λ of the sigmoid 1 / (1 + EXP(-λ·u)) that turns each factor's "
-                "input u into the level it settles at.",
+                "Steepness p of the saturation curve 0.5 + u / (1 + ABS(2u)^p)^(1/p) that "
+                "turns each factor's input u into the level it settles at.",
             )
         ]
         for f in self.model.factors:
-            if f.kind == "endogenous":
+            if f.kind == "stock":
+                acts = Acts(f.id, self.params, self.sim)
+                out += stock_variables(self, f, Variable, xmile_reference, acts, self._table(f))
+            elif f.kind == "endogenous":
                 out += self._endogenous(f)
             elif f.kind == "exogenous":
                 out += self._exogenous(f)
@@ -237,11 +249,15 @@ class Builder:
         flow, target, u = fresh(f"{x}_adjustment"), fresh(f"{x}_target"), fresh(f"{x}_input")
         bias, tau = fresh(f"{x}_bias"), fresh(f"{x}_adjustment_time")
         i = self.system.state_names.index(x)
-        terms, weights = [r(bias)], []
+        terms, weights, needs = [r(bias)], [], []
         for li, link in enumerate(self.system.links):
             if link.effect == x:
                 w = fresh(f"weight_{link.cause}_to_{x}")
-                terms.append(f"{r(w)} * {r(self.delayed.get(li, link.cause))}")
+                z = r(self.delayed.get(li, link.cause))
+                if link.kind == "necessary":
+                    needs.append(necessary_factor(r(w), z))
+                else:
+                    terms.append(cause_term(link, r(w), z, r))
                 weights.append(self._weight(li, link, w, g))
         origin = (
             "solved so that the initial levels are at rest (equilibrium = true)"
@@ -250,7 +266,12 @@ class Builder:
         )
         table, table_name = self._table(f)
         acts = Acts(x, self.params, self.sim)
-        natural = f"({r(target)} - {r(x)}) / {r(tau)}"
+        level = fresh(f"{x}_decision") if f.decided else x
+        natural = f"({r(target)} - {r(level)}) / {r(tau)}"
+        fall = fresh(f"{x}_fall_time") if f.tau_rise is not None else None
+        if fall is not None:
+            gap = f"({r(target)} - {r(x)})"
+            natural = f"(IF {r(target)} > {r(x)} THEN {gap} / {r(tau)} ELSE {gap} / {r(fall)})"
         flow_doc = f"Adjustment of {f.label} toward the level it settles at."
         if acts:
             flow_doc += (
@@ -260,21 +281,30 @@ class Builder:
             )
         role = f"A level in [0, 1]; it moves toward {target} over {tau}."
         start = acts.stock_start(self.initial(x))
-        out = [
+        held = [
             Variable("stock", x, number(start), self._about(f, role), g, inflow=flow),
             Variable("flow", flow, acts.stock_flow(natural, table_name), flow_doc, g, self.per_unit),
             Variable(
                 "aux",
                 tau,
                 number(self.params.tau[0, i]),
-                f"Adjustment time τ of {f.label}.",
+                f"Adjustment time τ of {f.label}" + (" toward a higher target." if fall else "."),
                 g,
                 self.unit,
             ),
+        ]
+        if fall is not None:
+            doc = f"Adjustment time of {f.label} toward a lower target."
+            held.append(Variable("aux", fall, number(self.params.tau_fall[0, i]), doc, g, self.unit))
+        if f.decided:
+            held = decided_variables(self, f, acts, (level, flow, target, table_name), Variable, r)
+        scale = " * ".join(needs)
+        out = [
+            *held,
             Variable(
                 "aux",
                 target,
-                f"1 / (1 + EXP(-{r(self.steepness)} * {r(u)}))",
+                (f"{scale} * " if scale else "") + saturation(r(u), r(self.steepness)),
                 f"The level {f.label} settles at, given its causes now.",
                 g,
             ),
@@ -524,11 +554,11 @@ def acted_on_stocks(system: FactorSystem, params: FactorParams) -> list[str]:
     out = []
     for variable in [fc.variable for fc in params.forcings] + [e.variable for e in params.events]:
         kind = system.kinds.get(variable, "a delay stage")
-        if kind not in ("exogenous", "endogenous"):
+        if kind not in ("exogenous", "endogenous", "stock"):
             raise ScenarioError(
                 f"the scenario acts on '{variable}' ({kind}); only factors with a level of "
                 "their own (endogenous or exogenous) can be held or made to jump"
             )
-        if kind == "endogenous" and variable not in out:
+        if kind in ("endogenous", "stock") and variable not in out:
             out.append(variable)
     return out
