@@ -137,7 +137,7 @@ def stock_variables(builder, f: Factor, Variable, r, acts, table) -> list:
     role = "A stock in [0, 1], changed only by its flows."
     table, table_name = table
     start = acts.stock_start(builder.initial(f.id))
-    eqn = acts.stock_flow(eqn, table_name)
+    eqn = acts.stock_flow(f"({eqn})" if acts else eqn, table_name)
     out.insert(0, Variable("stock", f.id, number(start), builder._about(f, role), g, inflow=net))
     out.insert(
         1, Variable("flow", net, eqn, f"Inflows minus outflows of {f.label}.", g, builder.per_unit)
