@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib.image as mpimg
 import pandas as pd
@@ -114,8 +115,25 @@ def test_show_lists_factors_by_group_and_links(capsys):
 
 
 def test_console_script_runs_the_default_model(tmp_path):
+    """The default model's baseline is the launch: the command names the factors that moved
+    most, the same ones the function's run shows; a copy started at the reference rests."""
     proc = subprocess.run(
         [sys.executable, "-m", "gmsim", "run", "--stop", "2", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    run = gmsim.simulate(gmsim.load_model(), stop=2).to_frame()
+    moved = (run.iloc[-1] - run.iloc[0]).abs().sort_values(ascending=False)
+    assert f"largest changes: {moved.index[0]} " in proc.stdout
+
+    text = Path(gmsim.load_model().path).read_text(encoding="utf-8")
+    assert text.count("\nequilibrium = false") == 1
+    rest = tmp_path / "at_rest.toml"
+    rest.write_text(text.replace("\nequilibrium = false", "\nequilibrium = true"), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gmsim", "run", str(rest), "--stop", "2", "--out", str(tmp_path / "r")],
         capture_output=True,
         text=True,
         check=False,

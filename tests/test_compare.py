@@ -38,11 +38,15 @@ def test_compare_accepts_scenario_objects_and_files_and_keeps_chosen_variables(t
         '[scenario]\nname = "from-file"\n[[interventions]]\nkind = "set"\ntarget = "guidelines"\nvalue = 0.9\n'
     )
     mine = Scenario("in-python", actions=(Intervention("step", "funding", at=2, value=0.8),))
-    frame = gmsim.compare(None, [mine, path, "baseline"], stop=6, variables=["funding", "effectiveness"])
+    frame = gmsim.compare(
+        None, [mine, path, "baseline"], stop=12, variables=["funding", "effectiveness"]
+    )
     assert list(dict.fromkeys(frame["scenario"])) == ["in-python", "from-file", "baseline"]
     assert set(frame["variable"]) == {"funding", "effectiveness"}
-    last = frame[frame["time"] == 6].set_index(["scenario", "variable"])["value"]
-    assert last["in-python", "funding"] == 0.8 and last["baseline", "funding"] == 0.3
+    # funding is a yearly budget decision: held at its launch level until month 12
+    launch = gmsim.load_model().factor("funding").initial
+    at_6 = frame[frame["time"] == 6].set_index(["scenario", "variable"])["value"]
+    assert at_6["in-python", "funding"] == 0.8 and at_6["baseline", "funding"] == launch
 
 
 def test_compare_runs_the_whole_library_when_no_scenario_is_named():
@@ -156,7 +160,7 @@ def test_gmsim_compare_with_chosen_variables_and_another_baseline(tmp_path, caps
     [
         (["--scenario", "ful-review"], "did you mean 'full-review'"),
         (["--scenario", "full-review", "--variable", "fundng"], "did you mean 'funding'"),
-        (["--scenario", "hacker-attack", "--stop", "10"], "month 12 is outside the run"),
+        (["--scenario", "attention-shift", "--stop", "14"], "month 15 is outside the run"),
         (["--scenario", "full-review", "--dt", "0"], "--dt must be > 0"),
     ],
 )

@@ -66,7 +66,7 @@ def test_rk4_is_accurate_at_the_default_step():
 
 
 def test_default_model_baseline_is_flat_under_equilibrium_initialisation():
-    result = gmsim.simulate(gmsim.load_model(), stop=36, method="rk4", dt=0.125)
+    result = gmsim.simulate(gmsim.load_model(), stop=36, method="rk4", dt=0.125, equilibrium=True)
     values = result.to_frame()
     assert np.abs(values - values.iloc[0]).to_numpy().max() < 1e-9
 
@@ -101,8 +101,8 @@ def test_lsoda_agrees_with_rk4(perturbed):
 def test_a_batch_of_three_equals_three_single_runs():
     model = gmsim.load_model()
     batch = {
-        "weight:leadership_attention->funding": [0.8, 0.4, -0.2],
-        "tau:funding": [4.0, 2.0, 8.0],
+        "weight:leadership_attention->training": [0.8, 0.4, -0.2],
+        "tau:training": [4.0, 2.0, 8.0],
         "initial:public_trust": [0.35, 0.6, 0.2],
     }
     scenario = Interventions(forcings=(Forcing("review_burden", Constant(0.9), 3.0),))
@@ -112,15 +112,15 @@ def test_a_batch_of_three_equals_three_single_runs():
         changed = model.replace(
             links=tuple(
                 link.__class__(
-                    **{**link.__dict__, "weight": batch["weight:leadership_attention->funding"][i]}
+                    **{**link.__dict__, "weight": batch["weight:leadership_attention->training"][i]}
                 )
-                if (link.cause, link.effect) == ("leadership_attention", "funding")
+                if (link.cause, link.effect) == ("leadership_attention", "training")
                 else link
                 for link in model.links
             ),
             factors=tuple(
-                f.__class__(**{**f.__dict__, "tau": batch["tau:funding"][i]})
-                if f.id == "funding"
+                f.__class__(**{**f.__dict__, "tau": batch["tau:training"][i]})
+                if f.id == "training"
                 else f.__class__(**{**f.__dict__, "initial": batch["initial:public_trust"][i]})
                 if f.id == "public_trust"
                 else f
@@ -281,8 +281,8 @@ def test_non_finite_values_stop_the_run_naming_the_variable_and_time():
 
 
 def test_a_non_finite_batch_value_is_refused_naming_column_and_run():
-    with pytest.raises(ModelError, match=r"'tau:funding' is nan in run 1"):
-        gmsim.simulate(gmsim.load_model(), batch={"tau:funding": [3.0, float("nan")]}, stop=2)
+    with pytest.raises(ModelError, match=r"'tau:training' is nan in run 1"):
+        gmsim.simulate(gmsim.load_model(), batch={"tau:training": [3.0, float("nan")]}, stop=2)
 
 
 def test_a_step_too_long_for_the_fastest_factor_is_refused():
@@ -304,7 +304,7 @@ def test_time_grid_ends_exactly_at_stop():
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
-        ("tau:funding", 0.0, "tau must be > 0"),
+        ("tau:training", 0.0, "tau must be > 0"),
         ("weight:leadership_attention->funding", 1.5, r"weights must be in \[-1, 1\]"),
         ("initial:funding", -0.1, r"initial levels must be in \[0, 1\]"),
     ],
@@ -316,6 +316,6 @@ def test_batch_values_out_of_range_are_refused(column, value, message):
 
 def test_unknown_batch_column_is_refused_with_a_suggestion():
     with pytest.raises(
-        ModelError, match=r"unknown parameter 'tau:fundng' \(did you mean 'tau:funding'\?\)"
+        ModelError, match=r"unknown parameter 'tau:trainng' \(did you mean 'tau:training'\?\)"
     ):
-        gmsim.simulate(gmsim.load_model(), batch={"tau:fundng": [1.0]}, stop=1)
+        gmsim.simulate(gmsim.load_model(), batch={"tau:trainng": [1.0]}, stop=1)
