@@ -111,6 +111,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from gmsim.analysis.cuts import cut_loops
 from gmsim.analysis.dominance_result import Dominance
 from gmsim.analysis.loops import (
     DEFAULT_MAX_LOOPS,
@@ -476,6 +477,9 @@ def score_run(
             levels, index=pd.Index(time, name="time"), columns=list(system.variable_names)
         ),
         adjustment=adjustment,
+        cuts=tuple(
+            cut_loops(kept, getattr(system, "interventions", None), float(time[0]), float(time[-1]))
+        ),
     )
 
 

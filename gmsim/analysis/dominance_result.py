@@ -29,6 +29,8 @@ from gmsim.errors import GmsimError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from gmsim.analysis.cuts import Cut
+
 __all__ = ["AT_REST", "Dominance"]
 
 AT_REST = "(at rest)"
@@ -59,6 +61,10 @@ class Dominance:
         scores its whole chain of stages; ``x->x`` is x's adjustment).
     levels : DataFrame
         The factors' levels over the run.
+    cuts : tuple of Cut
+        Loops the scenario cuts (through a held variable or a link of weight 0),
+        with what cuts them and when (see :mod:`gmsim.analysis.cuts`); their
+        scores are 0 while cut.
     """
 
     model: str
@@ -72,6 +78,7 @@ class Dominance:
     link_scores: pd.DataFrame
     levels: pd.DataFrame
     adjustment: str = "exclude"
+    cuts: tuple[Cut, ...] = ()
 
     def to_frame(self, kind: Literal["relative", "score"] = "relative") -> pd.DataFrame:
         """Relative loop scores (or raw scores) over time: index time, one column per loop id."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from gmsim.analysis.cuts import cuts_text
 from gmsim.analysis.dominance_result import AT_REST
 from gmsim.plot.results import headline_variables
 
@@ -89,7 +90,11 @@ def _against_baseline(result: Result, baseline: Result) -> list[str]:
 
 
 def dominance_summary(dominance: Dominance) -> str:
-    """Who leads when: the periods by polarity, then by loop.
+    """Who leads when: the loops the scenario cuts, the periods by polarity, then by loop.
+
+    Loops cut by a hold or a zero weight (:attr:`Dominance.cuts`) come first,
+    each with what cuts it and when: they score 0 then, so the shares below
+    are among the loops left.
 
     Examples
     --------
@@ -99,13 +104,17 @@ def dominance_summary(dominance: Dominance) -> str:
     Loop dominance | Government microblog effectiveness (Zheng 2012) | scenario: hacker-attack
     """
     lines = [f"Loop dominance | {dominance.model} | scenario: {dominance.scenario}"]
+    cut = cuts_text(dominance.cuts, dominance.loops)
+    if cut:
+        lines.append(cut)
     if not abs(dominance.relative).any():
         lines.append(
             "  the run is at rest: no loop is active (a model started at equilibrium moves only under a "
             "scenario; use --scenario, or --no-equilibrium)"
         )
         return "\n".join(lines)
-    lines.append("  majority by polarity (R: reinforcing loops together, B: balancing):")
+    among = " among the loops not cut" if cut else ""
+    lines.append(f"  majority by polarity{among} (R: reinforcing loops together, B: balancing):")
     for row in dominance.periods(by="polarity").itertuples():
         if row.loop == AT_REST:
             lines.append(f"    months {row.start:>6g} - {row.end:<6g} at rest")

@@ -8,6 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from gmsim.analysis.cuts import compact_ids, cuts_frame
 from gmsim.analysis.dominance import loop_dominance
 from gmsim.analysis.dominance_result import Dominance
 from gmsim.analysis.loops import DEFAULT_MAX_LOOPS, find_loops, loop_summary
@@ -29,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "time by the Loops That Matter method: write DIR/dominance.csv (relative loop scores), "
         "DIR/dominance.png, DIR/periods.csv, DIR/link_scores.csv and DIR/loop_summary.csv; with a "
         "--scenario also DIR/shift.csv and DIR/shift.png, the loops that gained or lost share "
-        "against the baseline (or --against).",
+        "against the baseline (or --against), and DIR/cuts.csv, the loops the scenario cuts (through "
+        "a held factor or a link set to weight 0) and when; dominance.csv's column `cut` names "
+        "the loops cut at each time.",
     )
     add_model_argument(p)
     p.add_argument(
@@ -124,6 +127,7 @@ def main(args: argparse.Namespace) -> int:
             "periods.csv",
             "link_scores.csv",
             "loop_summary.csv",
+            "cuts.csv",
         ]
     if shift is not None:
         written += ["shift.csv", "shift.png"]
@@ -132,18 +136,30 @@ def main(args: argparse.Namespace) -> int:
 
 
 def write_dominance(dominance: Dominance, folder: Path) -> None:
-    """dominance.csv (relative scores + leading loops), dominance.png, periods.csv, link_scores.csv,
-    loop_summary.csv."""
+    """dominance.csv (relative scores, leading loops, loops cut at each time), dominance.png,
+    periods.csv, link_scores.csv, loop_summary.csv and cuts.csv (one row per cut loop and cause)."""
     frame = dominance.to_frame()
     frame = pd.concat([frame, dominance.dominant()], axis=1)
     frame["adjustment_share"] = dominance.adjustment_share
+    frame["cut"] = _cut_at(dominance)
     frame.reset_index().to_csv(folder / "dominance.csv", index=False)
+    cuts_frame(dominance.cuts).to_csv(folder / "cuts.csv", index=False)
     dominance.periods().to_csv(folder / "periods.csv", index=False)
     dominance.link_scores.reset_index().to_csv(folder / "link_scores.csv", index=False)
     dominance.summary().to_csv(folder / "loop_summary.csv", index=False)
     fig = dominance.plot()
     fig.savefig(folder / "dominance.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
+
+
+def _cut_at(dominance: Dominance) -> list[str]:
+    """The ids of the loops cut at each saved time (a cut to the run's end includes its last time)."""
+    last = float(dominance.time[-1])
+    out = []
+    for t in dominance.time:
+        ids = [c.loop for c in dominance.cuts if c.start <= t < c.end or t == c.end == last]
+        out.append(compact_ids(ids))
+    return out
 
 
 def write_shift(shift: DominanceShift, folder: Path) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from gmsim.analysis.cuts import cuts_sentence
 from gmsim.analysis.dominance import loop_dominance
 from gmsim.analysis.dominance_result import AT_REST, Dominance
 from gmsim.analysis.loops import LoopList, find_loops
@@ -220,6 +221,12 @@ def _shift_block(name: str, shift: DominanceShift) -> Html:
     )
 
 
+def _cut_note(dom: Dominance) -> list[Html]:
+    """A paragraph naming the loops the run's scenario cuts, and when (nothing when none is cut)."""
+    text = cuts_sentence(dom.cuts, dom.loops)
+    return [tag("p", text, class_="note")] if text else []
+
+
 def _loop_count(loops: LoopList) -> str:
     """``96 feedback loops (54 reinforcing, 42 balancing), 3 to 11 links long``."""
     by = {p: sum(lp.polarity == p for lp in loops) for p in POLARITY}
@@ -285,6 +292,7 @@ def loop_section(analysis: LoopFindings, *, variable: str | None = None, label: 
             continue
         parts += [
             tag("h3", f"Loop dominance in {name}"),
+            *_cut_note(dom),
             tag("p", dominance_sentence(dom)),
             figure(
                 dom.plot(variable=variable),
