@@ -46,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     for name in chosen:
         result[name]  # an unknown variable is named (with a suggestion) before anything is written
     with output_dir(args.out) as stage:
-        write_run(result, stage)
+        write_run(result, stage, chosen)
         if chosen:
             ax = result.plot(chosen)
             ax.figure.savefig(stage / "variables.png", dpi=120, bbox_inches="tight")
@@ -60,12 +60,13 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_run(result: Result, folder) -> None:
-    """trajectories.csv (time, then one column per variable) and the two figures."""
+def write_run(result: Result, folder, variables=None) -> None:
+    """trajectories.csv (time, then one column per variable) and the two figures (the overview of
+    a stock-and-flow model shows ``variables`` when given, else its stocks)."""
     result.to_frame().reset_index().to_csv(folder / "trajectories.csv", index=False)
     ax = plot_effectiveness(result)
     ax.figure.savefig(folder / "effectiveness.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
-    fig = plot_overview(result)
+    fig = plot_overview(result, variables=variables)
     fig.savefig(folder / "overview.png", dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -14,6 +14,12 @@ on top with the rest faded, its id in a circle at its centre.
 :func:`graphml_text` GraphML with every attribute and the layout's ``x``/``y``
 for Gephi, yEd or Kumu; :func:`write_diagram` writes any of them to a file.
 
+A stock-and-flow graph (an imported XMILE model: nodes of kind ``stock``,
+``flow`` and ``aux``, none in the paper's groups) has no bands: its variables
+are placed on a grid about as wide as it is tall (:func:`flow_layout`),
+causes to the left of what they cause, stocks drawn square, flows in a
+colour of their own and constants grey and small.
+
 Everything here takes a :class:`networkx.DiGraph` and, to highlight, a loop
 object (a :class:`~gmsim.analysis.loops.Loop`, or anything with its ``id``,
 ``variables``, ``links``, ``length``, ``polarity`` and ``name``). To draw a
@@ -25,8 +31,8 @@ Examples
 >>> import gmsim
 >>> graph = gmsim.load_model().graph()
 >>> ax = draw_diagram(graph)
->>> ax.get_title(loc="left")
-'Government microblog effectiveness (Zheng 2012)'
+>>> ax.get_title(loc="left").startswith("Government microblog effectiveness (Zheng 2012)")
+True
 >>> "digraph" in dot_text(graph)
 True
 """
@@ -34,6 +40,7 @@ True
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import textwrap
 from pathlib import Path
@@ -61,6 +68,7 @@ __all__ = [
     "diagram_layout",
     "dot_text",
     "draw_diagram",
+    "flow_layout",
     "graphml_text",
     "write_diagram",
 ]
@@ -89,6 +97,11 @@ GROUP_COLORS = {
 }
 BAND_HEIGHT = 2.4
 NODE_SPACING = 2.5
+ROW_SPACING = 1.5
+"""Vertical distance of two rows of a stock-and-flow grid (NODE_SPACING is the horizontal)."""
+ASPECT = 1.6
+"""Width / height a stock-and-flow grid aims for."""
+FLOW_COLORS = {"stock": "#cfe2f3", "flow": "#fff2cc", "aux": "#f3f3f3", "constant": "#ffffff"}
 
 
 def _edge_color(sign: int) -> str:
@@ -103,8 +116,76 @@ def _bands(graph: nx.DiGraph) -> list[tuple[str, list[str]]]:
     return [(g, nodes) for g, nodes in out if nodes]
 
 
+def is_stock_flow(graph: nx.DiGraph) -> bool:
+    """A graph of stocks, flows and auxiliaries (no node in the paper's groups)."""
+    return graph.number_of_nodes() > 0 and not any(g in GROUPS for _, g in graph.nodes(data="group"))
+
+
+def _is_constant(graph: nx.DiGraph, node: str) -> bool:
+    return graph.nodes[node].get("kind") == "aux" and graph.in_degree(node) == 0
+
+
+def flow_layout(graph: nx.DiGraph, *, sweeps: int = 4) -> dict[str, tuple[float, float]]:
+    """Positions of a stock-and-flow graph's variables on a grid about :data:`ASPECT` times as
+    wide as tall.
+
+    Each variable gets a depth: the longest chain of causes leading to it once
+    the flows' links into their stocks are set aside (so stocks and constants
+    start the chains). Variables in order of depth fill the grid column by
+    column, and within a column are sorted by the rows of their causes.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.DiGraph([("rate", "inflow"), ("inflow", "stock"), ("stock", "inflow")])
+    >>> nx.set_node_attributes(g, {"rate": "aux", "inflow": "flow", "stock": "stock"}, "kind")
+    >>> pos = flow_layout(g)
+    >>> pos["inflow"][0] > pos["stock"][0]
+    True
+    """
+    nodes = list(graph.nodes)
+    if not nodes:
+        return {}
+    h = nx.DiGraph()
+    h.add_nodes_from(nodes)
+    h.add_edges_from(
+        (a, b)
+        for a, b, kind in graph.edges(data="kind")
+        if a != b and kind != "flow" and graph.nodes[b].get("kind") != "stock"
+    )
+    condensed = nx.condensation(h)
+    member = condensed.graph["mapping"]
+    level: dict[int, int] = {}
+    for c in nx.topological_sort(condensed):
+        level[c] = 1 + max((level[p] for p in condensed.predecessors(c)), default=-1)
+    index = {n: i for i, n in enumerate(nodes)}
+    ordered = sorted(nodes, key=lambda n: (level[member[n]], index[n]))
+    rows = max(1, math.ceil(math.sqrt(len(nodes) * NODE_SPACING / (ASPECT * ROW_SPACING))))
+    columns = [ordered[k : k + rows] for k in range(0, len(ordered), rows)]
+    pos: dict[str, tuple[float, float]] = {}
+
+    def place(col: int, members: list[str]) -> None:
+        for r, n in enumerate(members):
+            pos[n] = ((col + 0.5) * NODE_SPACING, -r * ROW_SPACING)
+
+    for c, members in enumerate(columns):
+        place(c, members)
+    undirected = graph.to_undirected(as_view=True)
+    for _ in range(sweeps):
+        for c, members in enumerate(columns):
+            key = {
+                n: (np.mean([pos[m][1] for m in undirected.neighbors(n) if m != n] or [pos[n][1]]), i)
+                for i, n in enumerate(members)
+            }
+            members.sort(key=lambda n: key[n], reverse=True)
+            place(c, members)
+    return pos
+
+
 def diagram_layout(graph: nx.DiGraph, *, sweeps: int = 8) -> dict[str, tuple[float, float]]:
     """Positions of the factors: y by band, x ordered within a band to keep links short.
+
+    A stock-and-flow graph is laid out by :func:`flow_layout` instead.
 
     Examples
     --------
@@ -113,6 +194,8 @@ def diagram_layout(graph: nx.DiGraph, *, sweeps: int = 8) -> dict[str, tuple[flo
     >>> pos["living_standards"][1] > pos["effectiveness"][1] > pos["hacker_threat"][1]
     True
     """
+    if is_stock_flow(graph):
+        return flow_layout(graph)
     bands = _bands(graph)
     width = max(len(nodes) for _, nodes in bands) * NODE_SPACING
     undirected = graph.to_undirected(as_view=True)
@@ -170,14 +253,23 @@ def draw_diagram(
     """
     chosen = loop
     pos = diagram_layout(graph)
-    bands = _bands(graph)
-    width = max(len(nodes) for _, nodes in bands) * NODE_SPACING
-    if ax is None:
-        _, ax = plt.subplots(
-            figsize=(max(8.0, 0.52 * width + 2.5), 0.52 * len(bands) * BAND_HEIGHT + 1.6)
-        )
-    ax.set_xlim(-2.2, width + 0.2)
-    ax.set_ylim(-(len(bands) - 0.5) * BAND_HEIGHT, 0.5 * BAND_HEIGHT)
+    flows = is_stock_flow(graph)
+    bands = [] if flows else _bands(graph)
+    if flows:
+        xs, ys = zip(*pos.values(), strict=True)
+        width, height = max(xs) + 0.5 * NODE_SPACING, -min(ys) + ROW_SPACING
+        if ax is None:
+            _, ax = plt.subplots(figsize=(max(8.0, 0.52 * width + 1.0), max(4.0, 0.52 * height + 1.6)))
+        ax.set_xlim(0.0, width)
+        ax.set_ylim(-height + 0.5 * ROW_SPACING, 0.5 * ROW_SPACING)
+    else:
+        width = max(len(nodes) for _, nodes in bands) * NODE_SPACING
+        if ax is None:
+            _, ax = plt.subplots(
+                figsize=(max(8.0, 0.52 * width + 2.5), 0.52 * len(bands) * BAND_HEIGHT + 1.6)
+            )
+        ax.set_xlim(-2.2, width + 0.2)
+        ax.set_ylim(-(len(bands) - 0.5) * BAND_HEIGHT, 0.5 * BAND_HEIGHT)
     ax.set_aspect("equal")
     ax.axis("off")
     on_loop_nodes = set(chosen.variables) if chosen else set()
@@ -211,6 +303,21 @@ def draw_diagram(
         extent = text.get_window_extent(renderer).transformed(inverse)
         w, h = extent.width + 0.25, extent.height + 0.18
         kind = data.get("kind")
+        if flows:
+            role = "constant" if _is_constant(graph, node) else kind
+            box = FancyBboxPatch(
+                (x - w / 2, y - h / 2), w, h,
+                boxstyle="square,pad=0.04" if kind == "stock" else "round,pad=0,rounding_size=0.12",
+                facecolor=FLOW_COLORS.get(role, "#eeeeee"),
+                edgecolor="#222222" if node in on_loop_nodes or kind == "stock" else "#888888",
+                linewidth=2.2 if node in on_loop_nodes else (1.4 if kind == "stock" else 0.6),
+                linestyle=":" if role == "constant" else "-", alpha=alpha, zorder=3,
+            )  # fmt: skip
+            if role == "constant":
+                text.set_color("#666666")
+            ax.add_patch(box)
+            boxes[node] = box
+            continue
         box = FancyBboxPatch(
             (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.12",
             facecolor=GROUP_COLORS.get(data.get("group"), "#eeeeee"),
@@ -230,7 +337,13 @@ def draw_diagram(
         color = _edge_color(sign) if (on_loop or not composite) else "#999999"
         weight = abs(float(data.get("weight", 0.5)))
         lw = 0.8 if composite else 0.5 + 2.5 * weight
-        rad = _curvature(pos, cause, effect, graph.has_edge(effect, cause), top=-(len(bands) - 1) / 2)
+        if flows:  # no weights: pipes into stocks thick, information links thin
+            weight, lw = 0.0, (2.0 if data.get("kind") == "flow" else 0.6)
+            rad = 0.15 if graph.has_edge(effect, cause) else 0.08
+        else:
+            rad = _curvature(
+                pos, cause, effect, graph.has_edge(effect, cause), top=-(len(bands) - 1) / 2
+            )
         alpha = 1.0 if on_loop else (0.75 * faded if not composite else 0.6 * faded)
         arrow = FancyArrowPatch(
             pos[cause], pos[effect], connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
@@ -246,7 +359,7 @@ def draw_diagram(
                 c = mid + tangent * offset
                 ax.plot(*zip(c - normal, c + normal, strict=True), color=color, linewidth=1.4,
                         alpha=alpha, zorder=5 if on_loop else 2, solid_capstyle="butt")  # fmt: skip
-        if not composite:
+        if not composite and not (flows and sign == 0):
             at, tangent = _bezier_point(pos[cause], pos[effect], rad, 0.78)
             at = at + np.array([-tangent[1], tangent[0]]) * 0.18
             ax.text(*at, "+" if sign > 0 else "−" if sign < 0 else "0", color=color, fontsize=7,
@@ -266,8 +379,9 @@ def draw_diagram(
         default = graph.graph.get("name") or "Causal loop diagram"
     ax.set_title(title or default, fontsize=9, loc="left")
     ax.legend(
-        handles=_legend(), loc="upper left", bbox_to_anchor=(0.0, 0.0), ncol=6, fontsize=7, frameon=False
-    )
+        handles=_flow_legend() if flows else _legend(), loc="upper left", bbox_to_anchor=(0.0, 0.0),
+        ncol=6, fontsize=7, frameon=False,
+    )  # fmt: skip
     return ax
 
 
@@ -281,6 +395,17 @@ def _curvature(pos, cause: str, effect: str, reciprocal: bool, top: float) -> fl
     if reciprocal and dx < 0:
         bow *= 1.6  # keep a pair of opposite links apart
     return float(np.clip(-2 * bow / dx, -0.6, 0.6))
+
+
+def _flow_legend() -> list:
+    return [
+        Patch(facecolor=FLOW_COLORS["stock"], edgecolor="#222222", label="stock"),
+        Patch(facecolor=FLOW_COLORS["flow"], edgecolor="#888888", label="flow"),
+        Patch(facecolor=FLOW_COLORS["aux"], edgecolor="#888888", label="auxiliary"),
+        Patch(facecolor="white", edgecolor="#888888", linestyle=":", label="constant"),
+        Line2D([], [], color=NEUTRAL, linewidth=2.0, label="flow into / out of a stock"),
+        Line2D([], [], color=POSITIVE, linewidth=1, label="+ / − link (sign known)"),
+    ]
 
 
 def _legend() -> list:
