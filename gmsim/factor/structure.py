@@ -65,12 +65,14 @@ def saturate_fast(u: np.ndarray, p) -> np.ndarray:
     >>> saturate_fast(np.array([0.0, 0.25]), 2.0).round(4).tolist()
     [0.5, 0.7236]
     """
-    if np.max(p) > 50.0:
-        return saturate(u, p, out=u)
-    np.clip(u, -1e3, 1e3, out=u)
+    scalar = isinstance(p, float)
+    if not scalar or p > 8.0:
+        if np.max(p) > 50.0:
+            return saturate(u, p, out=u)
+        np.clip(u, -1e3, 1e3, out=u)  # |2u|^p stays finite
     a = np.abs(u)
     a *= 2.0
-    if np.ndim(p) == 0 and float(p) in (2.0, 4.0):  # powers by square roots: several times faster
+    if scalar and p in (2.0, 4.0):  # powers by square roots: several times faster
         np.square(a, out=a)
         if p == 4.0:
             np.square(a, out=a)
@@ -80,7 +82,7 @@ def saturate_fast(u: np.ndarray, p) -> np.ndarray:
             np.sqrt(a, out=a)
         np.divide(u, a, out=u)
     else:
-        if np.ndim(p) == 0 and float(p) == 2.5:
+        if scalar and p == 2.5:
             root = np.sqrt(a)
             np.square(a, out=a)
             a *= root
