@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import hashlib
 import importlib
@@ -165,11 +166,17 @@ def test_a_sample_whose_run_raises_is_isolated_and_the_chunk_kept():
 
 
 # -- the default model and its scenarios -----------------------------------------------------------------
+# The default model started at its reference levels (equilibrium = true) instead of its launch:
+# every sample's biases are solved so that this state rests, so the baseline must stay flat.
+DEFAULT = gmsim.load_model()
+REST = DEFAULT.replace(dynamics=dataclasses.replace(DEFAULT.dynamics, equilibrium=True))
+
+
 @pytest.fixture(scope="module")
 def boost():
     spec = UncertaintySpec.every_weight(0.2, seed=3)
     return monte_carlo(
-        spec=spec, scenarios=["attention-boost"], runs=48, stop=12, metrics=["effectiveness@12"]
+        REST, spec=spec, scenarios=["attention-boost"], runs=48, stop=12, metrics=["effectiveness@12"]
     )
 
 
@@ -178,20 +185,25 @@ def test_baseline_stays_at_rest_for_every_sample_of_the_weights(boost):
     start = band["p50"].iloc[0]
     assert (band[["p5", "p95", "min", "max"]] - start).abs().to_numpy().max() < 1e-12
     assert boost.at_rest() and not boost.at_rest("attention-boost")
-    alone = monte_carlo(spec=UncertaintySpec.every_weight(0.2, seed=3), runs=8, stop=6)
+    alone = monte_carlo(REST, spec=UncertaintySpec.every_weight(0.2, seed=3), runs=8, stop=12)
     assert "an equilibrium model's baseline is at rest" in alone.summary()
     assert not monte_carlo(Decay(), RATE, runs=8, metrics=["x"]).at_rest()
 
 
 def test_probability_of_beating_the_baseline_matches_runs_of_each_sample_alone(boost):
     samples = boost.samples()
-    base = gmsim.simulate(stop=12, batch=samples)["effectiveness"][:, -1]
-    alt = gmsim.simulate(stop=12, scenario="attention-boost", batch=samples)["effectiveness"][:, -1]
+    base = gmsim.simulate(REST, stop=12, batch=samples)["effectiveness"][:, -1]
+    alt = gmsim.simulate(REST, stop=12, scenario="attention-boost", batch=samples)["effectiveness"][
+        :, -1
+    ]
     assert boost.metric_values["attention-boost"][:, 0] == pytest.approx(alt, abs=1e-12)
     expected = float(np.mean(alt - base > 1e-9))
-    assert 0.1 < expected < 0.95  # at month 12 the boost has not yet paid off in every sample
+    # every sign of the model is kept under +-20 % weights, so the boost may help in all samples;
+    # what is tested is that the ensemble counts what the runs of each sample show
+    assert expected > 0
     assert boost.probability_better("effectiveness@12", "attention-boost") == pytest.approx(expected)
     flipped = monte_carlo(
+        REST,
         spec=UncertaintySpec.every_weight(0.2, seed=3),
         scenarios=["attention-boost"],
         runs=48,
@@ -279,7 +291,11 @@ def test_metrics_by_hand():
         ("effectiveness@", "cannot read metric"),
         ("median(effectiveness)", r"unknown metric function 'median' \(did you mean 'mean'\?\)"),
         ("efectiveness@12", r"no variable 'efectiveness' \(did you mean 'effectiveness'\?\)"),
-        ("effectiveness@48", r"month 48 is outside the run \(months 0 to 36\)"),
+        (
+            f"effectiveness@{DEFAULT.simulation.stop + 12:g}",
+            rf"month {DEFAULT.simulation.stop + 12:g} is outside the run "
+            rf"\(months 0 to {DEFAULT.simulation.stop:g}\)",
+        ),
         ("mean(effectiveness, 20, 10)", "must end after it starts"),
     ],
 )

@@ -20,10 +20,10 @@ Examples
 >>> import gmsim
 >>> s = gmsim.load_scenario("training-program")
 >>> scenario_parameters(s)
-{'scenario:training.value': 0.7}
+{'scenario:training.value': 0.55}
 >>> many = revalue(s, {"scenario:training.value": [0.5, 0.9]})
 >>> many.actions[0].value.tolist(), s.actions[0].value
-([0.5, 0.9], 0.7)
+([0.5, 0.9], 0.55)
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ Examples
 >>> import gmsim
 >>> spec = UncertaintySpec.every_weight(0.2, seed=1)
 >>> space = spec.resolve(gmsim.load_model().compile())
->>> m = space.marginal("weight:leadership_attention->funding")
+>>> m = space.marginal("weight:leadership_attention->staff_capacity")  # 0.8 +- 20 %
 >>> m.kind, round(m.low, 3), round(m.high, 3)
 ('uniform', 0.64, 0.96)
 >>> space.sample(0, 3, seed=1).shape == (3, len(space.names))
@@ -328,8 +328,8 @@ def nominal_values(system: System) -> dict[str, float]:
     Examples
     --------
     >>> import gmsim
-    >>> nominal_values(gmsim.load_model().compile())["tau:funding"]
-    4.0
+    >>> nominal_values(gmsim.load_model().compile())["tau:training"]
+    3.0
     """
     values = getattr(system, "parameter_values", None)  # an object that is no System: nothing
     return {str(k): float(v) for k, v in values().items()} if callable(values) else {}
