@@ -19,7 +19,7 @@ import numpy as np
 
 import gmsim
 from gmsim import Dynamics, Factor, Link, Model, Simulation
-from gmsim.core.solve import RunSettings, solve
+from gmsim.core.solver import RunSettings, solve
 
 
 def median_time(fn, repeat: int) -> float:

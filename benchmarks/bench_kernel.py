@@ -33,7 +33,7 @@ import numpy as np
 
 import gmsim
 from gmsim import Dynamics, Factor, Link, Model, Simulation
-from gmsim.core.solve import RunSettings, solve
+from gmsim.core.solver import RunSettings, solve
 from gmsim.factor import kernel
 from gmsim.factor.system import FactorSystem
 

@@ -60,8 +60,8 @@ _LAZY = {
     "load_xmile": "gmsim.xmile",
     "export_xmile": "gmsim.simulation.export",
     "write_report": "gmsim.report.document",
-    "solve": "gmsim.core.solve",
-    "RunSettings": "gmsim.core.solve",
+    "solve": "gmsim.core.solver",
+    "RunSettings": "gmsim.core.solver",
 }
 
 

@@ -516,7 +516,7 @@ def test_the_docstring_examples_run():
 def test_exact_accelerations_match_the_numerical_derivative_of_the_rates_under_a_ramp():
     from gmsim.analysis.dominance import _edge_logscores, _scoring
     from gmsim.core.paths import Ramp
-    from gmsim.core.solve import RunSettings, solve
+    from gmsim.core.solver import RunSettings, solve
 
     ramp = Interventions(
         forcings=(Forcing("policy_support", Ramp(start=1, end=10, value=0.9, base=0.6)),)

@@ -12,7 +12,7 @@ from scipy.stats import gamma
 import gmsim
 from gmsim import Dynamics, Event, Factor, Forcing, Interventions, Link, Model, Simulation
 from gmsim.core.paths import Constant, Step
-from gmsim.core.solve import RunSettings, solve, time_grid
+from gmsim.core.solver import RunSettings, solve, time_grid
 from gmsim.core.system import Params, System
 from gmsim.errors import ModelError, SimulationError
 from gmsim.factor.system import FactorSystem

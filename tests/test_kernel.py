@@ -13,7 +13,7 @@ import pytest
 import gmsim
 from gmsim import Dynamics, Factor, Link, Model, Simulation
 from gmsim.core.paths import Ramp, Step
-from gmsim.core.solve import RunSettings, solve
+from gmsim.core.solver import RunSettings, solve
 from gmsim.core.system import Event, Forcing, Interventions, Window
 from gmsim.factor.model import Flow
 from gmsim.factor.structure import Structure

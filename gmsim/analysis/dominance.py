@@ -120,7 +120,7 @@ from gmsim.analysis.loops import (
     find_loops,
     no_loops_message,
 )
-from gmsim.core.solve import RunSettings, solve
+from gmsim.core.solver import RunSettings, solve
 from gmsim.core.system import Params, System
 from gmsim.errors import GmsimError, LoopError, SimulationError
 from gmsim.simulation.simulate import as_system

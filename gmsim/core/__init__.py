@@ -11,7 +11,7 @@ one entry point :func:`solve` with its :class:`RunSettings`, and the
 from gmsim.core.methods import METHOD_TABLE, METHODS, Method, get_method
 from gmsim.core.paths import Constant, Path, Pulse, Ramp, Step, Table, Within
 from gmsim.core.result import Result, SolverStats
-from gmsim.core.solve import RunSettings, solve, time_grid
+from gmsim.core.solver import RunSettings, solve, time_grid
 from gmsim.core.system import Event, Forcing, Interventions, Params, System
 
 __all__ = [

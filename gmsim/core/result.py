@@ -18,7 +18,7 @@ class SolverStats:
     """What the integrator did for a run (or a batch of runs).
 
     Counts are totals over the blocks a large batch is split into (each block
-    is integrated on its own, see :class:`~gmsim.core.solve.RunSettings`).
+    is integrated on its own, see :class:`~gmsim.core.solver.RunSettings`).
 
     Parameters
     ----------
@@ -74,7 +74,7 @@ class Result:
         The parameters of each run of a batch, one row per run.
     stats : SolverStats or None
         What the integrator did (``None`` for a result not made by
-        :func:`~gmsim.core.solve.solve`, e.g. one assembled from chunks).
+        :func:`~gmsim.core.solver.solve`, e.g. one assembled from chunks).
 
     Examples
     --------

@@ -44,7 +44,7 @@ import pandas as pd
 import scipy.optimize
 import scipy.stats
 
-from gmsim.core.solve import RunSettings
+from gmsim.core.solver import RunSettings
 from gmsim.errors import DataError, did_you_mean
 from gmsim.evidence.data import Observation, ObservedData, check_horizon, read_data
 from gmsim.evidence.objective import Objective
@@ -100,7 +100,7 @@ class Calibration:
 
     def run(self, *, dt: float | None = None):
         """The fitted model's run (a :class:`~gmsim.core.result.Result`)."""
-        from gmsim.core.solve import solve
+        from gmsim.core.solver import solve
 
         params = self.system.parameters({n: [self.values[n]] for n in self.names})
         settings = self.settings if dt is None else RunSettings(**{**_settings(self.settings), "dt": dt})

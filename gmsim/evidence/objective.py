@@ -2,7 +2,7 @@
 
 :class:`Objective` turns rows of parameter values into weighted residuals
 ``(observed - (scale * level + offset)) / sigma`` at every observed point. All
-rows run through the batch engine together (:func:`gmsim.core.solve.solve`):
+rows run through the batch engine together (:func:`gmsim.core.solver.solve`):
 the starts of a multi-start fit, or a point and its finite-difference
 neighbours. Fitted scales and offsets are linear, so for each row they are
 solved exactly (least squares) rather than searched for.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gmsim.core.solve import RunSettings, solve
+from gmsim.core.solver import RunSettings, solve
 from gmsim.core.system import System
 from gmsim.errors import DataError, SimulationError
 from gmsim.evidence.data import ObservedData

@@ -4,7 +4,7 @@ A :class:`Session` holds the model, its baseline run, its feedback loops and
 the starting scenarios a person may pick. :meth:`Session.run` turns the page's
 :class:`~gmsim.explore.settings.Settings` into a scenario and runs it exactly as
 ``gmsim run --scenario`` would (the scenario compiled onto the model, then
-:func:`gmsim.core.solve.solve` with the system's own parameters and run
+:func:`gmsim.core.solver.solve` with the system's own parameters and run
 settings), so an exported scenario file reproduces the page's run.
 
 Examples
@@ -34,7 +34,7 @@ from gmsim.analysis.dominance import score_run
 from gmsim.analysis.dominance_result import Dominance
 from gmsim.analysis.loops import LoopList, find_loops
 from gmsim.core.result import Result
-from gmsim.core.solve import RunSettings, solve
+from gmsim.core.solver import RunSettings, solve
 from gmsim.errors import GmsimError, LoopError, did_you_mean
 from gmsim.explore.export import read_uploaded, scenario_toml
 from gmsim.explore.settings import Lever, Settings, levers_of, scenario_of

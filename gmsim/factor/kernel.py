@@ -9,7 +9,7 @@ shared or per-run weights, moderators, necessary conditions, ``S_p`` with a
 per-run steepness, asymmetric rise and fall, delay stages, stocks and flows with
 their [0, 1] rule, decided factors and held states), ``euler`` and ``rk4``, and
 the saves on the grid. Jumps, decisions, events and forcings between segments
-stay with the engine (:func:`gmsim.core.solve.solve`), which calls
+stay with the engine (:func:`gmsim.core.solver.solve`), which calls
 :meth:`~gmsim.factor.system.FactorSystem.integrate_fixed`.
 
 The model's structure reaches the kernel as index arrays (:class:`KernelPlan`),
@@ -142,7 +142,7 @@ class KernelPlan:
 
 
 def _schedule(a: float, b: float, grid: np.ndarray, saves: np.ndarray):
-    """The steps of :func:`gmsim.core.solve._fixed` from ``a`` to ``b``: start times, lengths,
+    """The steps of :func:`gmsim.core.solver._fixed` from ``a`` to ``b``: start times, lengths,
     and how many steps come before each save."""
     times = grid[saves]
     prev = np.concatenate([[a], times[:-1]])
@@ -186,7 +186,7 @@ def integrate_fixed(
     saved: np.ndarray,
     save: str = "variables",
 ) -> tuple[np.ndarray, int] | None:
-    """Fixed steps from ``a`` to ``b`` in the kernel, as :func:`gmsim.core.solve._fixed` takes them.
+    """Fixed steps from ``a`` to ``b`` in the kernel, as :func:`gmsim.core.solver._fixed` takes them.
 
     Writes the saves into ``saved`` (time, runs, saved) and returns the states at
     ``b`` and the number of steps; ``None`` when the kernel cannot run here (no

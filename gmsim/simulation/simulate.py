@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from gmsim.core.result import Result
-from gmsim.core.solve import RunSettings, solve
+from gmsim.core.solver import RunSettings, solve
 from gmsim.core.system import Interventions, System
 from gmsim.errors import SimulationError
 from gmsim.factor.model import Model

@@ -46,7 +46,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from gmsim.core.result import Result
-from gmsim.core.solve import RunSettings, result_of, solve, time_grid
+from gmsim.core.solver import RunSettings, result_of, solve, time_grid
 from gmsim.core.system import System
 from gmsim.core.units import moment
 from gmsim.errors import GmsimError, SimulationError
