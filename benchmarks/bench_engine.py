@@ -76,7 +76,11 @@ def main() -> None:
         for name, link in zip(system.link_names, system.links, strict=True)
     }
     batch.update(
-        {f"tau:{fid}": rng.uniform(1.0, 12.0, runs) for fid in system.state_names[: system.n_endo]}
+        {
+            name: rng.uniform(1.0, 12.0, runs)
+            for name in system.parameter_names()
+            if name.startswith("tau:")
+        }
     )
     many = median_time(lambda: gmsim.simulate(model, batch=batch, stop=36, method="rk4", dt=0.125), 3)
     print(
