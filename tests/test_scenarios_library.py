@@ -56,7 +56,9 @@ def test_each_library_scenario_is_named_described_and_runs_in_bounds(name):
     result = gmsim.simulate(MODEL, scenario=name)
     assert result.scenario == name
     assert np.all(np.isfinite(result.values)) and 0 <= result.values.min() <= result.values.max() <= 1
-    moved = np.abs(result["effectiveness"] - result["effectiveness"][0]).max()
+    # the baseline is the launch: a scenario's lever shows against it, not against the start
+    base = gmsim.simulate(MODEL)["effectiveness"]
+    moved = np.abs(result["effectiveness"] - base).max()
     assert (moved < 1e-12) if name == "baseline" else (moved > 1e-3)
 
 
@@ -78,9 +80,10 @@ def test_a_package_includes_its_levers_and_does_more_than_each(package):
 
 def test_interventions_of_the_library_in_the_engines_terms():
     iv = load_scenario("rotation-3m").interventions(MODEL)
-    assert [e.time for e in iv.events] == list(np.arange(3.0, 36.0, 3.0))
-    assert all(e.variable == "staff_experience" and e.multiply == 0.4 for e in iv.events)
-    assert [(f.variable, f.path.value(0)) for f in iv.forcings] == [("staff_rotation", 1.0)]
+    # rotation is handovers per month (a 3-month shift: 1/3); the model's own handover flow
+    # drains experience, so the scenario adds no events
+    assert iv.events == () or list(iv.events) == []
+    assert [(f.variable, f.path.value(0)) for f in iv.forcings] == [("staff_rotation", 0.33)]
     iv = load_scenario("emergency-ready").interventions(MODEL)
     assert [(k.cause, k.effect, k.weight) for k in iv.added_links] == [
         ("collaboration", "responsiveness", 0.3)
@@ -93,7 +96,7 @@ def test_gmsim_scenarios_lists_the_library(capsys):
     out = capsys.readouterr().out
     for name in gmsim.list_scenarios():
         assert re.search(rf"^  {re.escape(name)} +\S", out, re.MULTILINE), name
-    assert "Superiors' attention moves elsewhere at month 12" in out
+    assert load_scenario("attention-shift").description[:60] in " ".join(out.split())
 
 
 def test_gmsim_scenarios_shows_and_checks_one(capsys, tmp_path):
@@ -132,7 +135,7 @@ def test_gmsim_run_takes_a_scenario_file(tmp_path):
             "--scenario",
             str(path),
             "--stop",
-            "6",
+            "12",
             "--out",
             str(out),
         ],

@@ -67,10 +67,10 @@ Examples
 >>> import gmsim
 >>> s = gmsim.load_scenario("attention-shift")
 >>> s.name, s.describe()[0]
-('attention-shift', 'hold leadership_attention at 0.2 from month 12')
+('attention-shift', 'hold leadership_attention at 0.2 from month 15')
 >>> iv = s.interventions(gmsim.load_model())
 >>> iv.forcings[0].variable, iv.forcings[0].start
-('leadership_attention', 12.0)
+('leadership_attention', 15.0)
 """
 
 from gmsim.scenario.checks import check_against, check_scenario

@@ -5,7 +5,7 @@ Examples
 >>> import gmsim
 >>> s = load_scenario("attention-shift")
 >>> s.name, s.describe()[0]
-('attention-shift', 'hold leadership_attention at 0.2 from month 12')
+('attention-shift', 'hold leadership_attention at 0.2 from month 15')
 """
 
 from __future__ import annotations
