@@ -26,7 +26,7 @@ os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal: fix it for
 EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "run": [
         (
-            "Run the paper's model for 36 months and write the trajectories and two plots:",
+            "Run the paper's model (the launch: the account opens at month 0) over its horizon and write the trajectories and two plots:",
             "gmsim run --out results",
         ),
         (
