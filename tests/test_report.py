@@ -30,6 +30,8 @@ from gmsim.scenario import Intervention, Scenario
 from gmsim.uncertainty.spec import UncertaintySpec
 
 MODEL = gmsim.load_model()
+# the default model started at its reference levels: its baseline rests (v2's baseline is the launch)
+REST = MODEL.replace(dynamics=Dynamics(steepness=MODEL.dynamics.steepness, equilibrium=True))
 CHOSEN = ["attention-boost", "hacker-attack"]
 SETTINGS = {"start": 0.0, "stop": 24.0, "dt": 0.25, "method": "rk4"}
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -136,7 +138,17 @@ def test_the_end_of_run_table_and_sentences_match_runs_of_the_engine(report):
     # the paper's claim 1: attention raises effectiveness; a hijacked account hurts it for a while
     d = gmsim.simulate(MODEL, scenario="attention-boost", stop=24, dt=0.25).final()["effectiveness"]
     assert f"{d - base['effectiveness']:.2f} higher than the baseline" in text
-    assert re.search(r"Under hacker-attack, .*?The gap is widest in month [\d.]+ \(−0\.0\d\)", text)
+    hacked = gmsim.simulate(MODEL, scenario="hacker-attack", stop=24, dt=0.25)
+    runs_base = gmsim.simulate(MODEL, stop=24, dt=0.25)
+    gap = hacked["effectiveness"] - runs_base["effectiveness"]
+    k = int(np.argmax(np.abs(gap)))
+    assert gap[k] < 0  # the attack hurts effectiveness for a while (2.3.1)
+    widest = f"{gap[k]:+.2f}".replace("-", "−")
+    assert re.search(
+        rf"Under hacker-attack, .*?(The gap is widest in month {hacked.time[k]:g} \({widest}\)"
+        rf"|The gap reaches {widest} in month {hacked.time[k]:g})",
+        text,
+    ) or abs(gap[k]) < max(1.5 * abs(gap[-1]), abs(gap[-1]) + 0.01)
     ends = {
         s: gmsim.simulate(MODEL, scenario=s, stop=24, dt=0.25).final()["effectiveness"] for s in CHOSEN
     }
@@ -164,19 +176,23 @@ def test_the_uncertainty_section_reports_the_shares_of_runs_that_beat_the_baseli
 def test_the_loop_section_shows_how_the_shares_of_loops_move_between_scenarios(report):
     _, text = report
     section = text[text.index("How the scenarios shift dominance") :]
-    runs = {s: gmsim.loop_dominance(MODEL, scenario=s, stop=24, dt=0.25) for s in CHOSEN}
+    columns = ["baseline", *CHOSEN]  # the launch baseline moves: it has loops of its own
+    runs = {
+        s: gmsim.loop_dominance(MODEL, scenario=None if s == "baseline" else s, stop=24, dt=0.25)
+        for s in columns
+    }
     shares = {s: np.abs(d.relative).mean(axis=0) for s, d in runs.items()}
     loops = runs[CHOSEN[0]].loops
-    for s in CHOSEN:  # each run's leading loop, with its mean share in both runs
+    for s in columns:  # each run's leading loop, with its mean share in every run
         k = int(np.argmax(shares[s]))
-        cells = "".join(f'<td class="num">{shares[r][k] * 100:.0f}\u00a0%</td>' for r in CHOSEN)
+        cells = "".join(f'<td class="num">{shares[r][k] * 100:.0f}\u00a0%</td>' for r in columns)
         assert (
             f"<td><strong>{loops[k].id}</strong></td><td>{POLARITY[loops[k].polarity]}</td>{cells}"
             in section
         )
-    assert (
-        f"{CHOSEN[1]} against {CHOSEN[0]}" in section
-    )  # the baseline rests: the first scenario is the reference
+    # the launch baseline moves: every scenario is set against it
+    for s in CHOSEN:
+        assert f"{s} against baseline" in section
 
 
 # -- words from numbers --------------------------------------------------------------------------
@@ -247,14 +263,14 @@ def test_the_dominance_sentence_accounts_for_every_month_of_the_run():
     top = dom.summary().sort_values("months_top", ascending=False, kind="stable").iloc[0]
     assert f"{top['id']} (" in sentence and f"for {top['months_top']:.1f} of 24 months" in sentence
     # attention rises from month 6: until then the model is at rest and no loop is active
-    dom = gmsim.loop_dominance(MODEL, scenario="attention-boost", stop=12, dt=0.25)
+    dom = gmsim.loop_dominance(REST, scenario="attention-boost", stop=12, dt=0.25)
     assert dominance_sentence(dom).startswith("In attention-boost, no loop is active until month 6.25;")
 
 
 # -- loops: which run is the reference of the shifts ---------------------------------------------
 def test_shifts_are_set_against_the_baseline_when_it_moves_and_else_against_the_first_scenario():
     scenarios = [gmsim.load_scenario(s) for s in ("attention-boost", "rotation-3m")]
-    at_rest = analyse_loops(MODEL, scenarios, SETTINGS)
+    at_rest = analyse_loops(REST, scenarios, SETTINGS)
     assert at_rest.reference == "attention-boost" and list(at_rest.shifts) == ["rotation-3m"]
     assert not np.abs(at_rest.runs["baseline"].relative).any()
     moving = MODEL.replace(dynamics=Dynamics(steepness=4.0, equilibrium=False))
@@ -295,7 +311,7 @@ def test_text_from_files_is_escaped_and_cannot_become_markup(tmp_path):
         description='<script>alert("x")</script> <img src="http://example.org/t.png">',
         actions=(Intervention("step", "training", at=2, value=0.8),),
     )
-    out = gmsim.write_report(scenarios=[sneaky], stop=6, dt=0.5, out=tmp_path / "r.html")
+    out = gmsim.write_report(scenarios=[sneaky], stop=12, dt=0.5, out=tmp_path / "r.html")
     text = out.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text and "sneaky&amp;co" in text
     assert "<script" not in text and 'src="http' not in text

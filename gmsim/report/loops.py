@@ -12,8 +12,8 @@ Examples
 >>> model = gmsim.load_model()
 >>> settings = {"start": 0, "stop": 12, "dt": 0.25, "method": "rk4"}
 >>> findings = analyse_loops(model, [gmsim.load_scenario("attention-boost")], settings)
->>> findings.reference, sorted(findings.runs)
-('attention-boost', ['attention-boost', 'baseline'])
+>>> findings.reference, sorted(findings.runs)  # the launch baseline moves: shifts are set against it
+('baseline', ['attention-boost', 'baseline'])
 """
 
 from __future__ import annotations

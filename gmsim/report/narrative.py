@@ -172,7 +172,10 @@ def dominance_sentence(dominance: Dominance, *, partition: int = 0) -> str:
     Examples
     --------
     >>> import gmsim
-    >>> dom = gmsim.loop_dominance(scenario="attention-boost", stop=24)
+    >>> import dataclasses
+    >>> model = gmsim.load_model()  # from its reference levels, where the baseline rests
+    >>> rest = model.replace(dynamics=dataclasses.replace(model.dynamics, equilibrium=True))
+    >>> dom = gmsim.loop_dominance(rest, scenario="attention-boost", stop=24)
     >>> dominance_sentence(dom).startswith("In attention-boost, no loop is active until month 6")
     True
     """
