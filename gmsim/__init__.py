@@ -10,8 +10,11 @@ Examples
 >>> import gmsim
 >>> model = gmsim.load_model()
 >>> result = gmsim.simulate(model, stop=36, method="rk4", dt=0.125)
->>> df = result.to_frame()
->>> round(float(df["effectiveness"].iloc[-1] - df["effectiveness"].iloc[0]), 9)
+>>> eff = result.to_frame()["effectiveness"]
+>>> bool(eff.iloc[-1] > eff.iloc[0])  # the launch: the account opens at month 0 and grows
+True
+>>> rest = gmsim.simulate(model, stop=36, equilibrium=True).to_frame()["effectiveness"]
+>>> round(float(rest.iloc[-1] - rest.iloc[0]), 9)  # started at its reference, it stays there
 0.0
 """
 

@@ -22,12 +22,12 @@ Examples
 >>> import numpy as np, gmsim
 >>> from gmsim.evidence.data import ObservedData, Observation
 >>> truth = gmsim.simulate(scenario="attention-boost", stop=24, dt=0.25,
-...                        batch={"tau:funding": [6.0]})
+...                        batch={"tau:training": [6.0]})
 >>> t = np.arange(0, 25, 2.0)
->>> y = np.interp(t, truth.time, truth["funding"][0])
->>> data = ObservedData(t, y[:, None], ("funding",), (Observation("funding", "funding"),))
->>> fit = calibrate(None, data, ["tau:funding"], scenario="attention-boost", stop=24, dt=0.25)
->>> round(fit.estimate("tau:funding"), 3)
+>>> y = np.interp(t, truth.time, truth["training"][0])
+>>> data = ObservedData(t, y[:, None], ("training",), (Observation("training", "training"),))
+>>> fit = calibrate(None, data, ["tau:training"], scenario="attention-boost", stop=24, dt=0.25)
+>>> round(fit.estimate("tau:training"), 3)  # the value the data were made with
 6.0
 """
 

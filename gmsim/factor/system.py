@@ -138,8 +138,8 @@ class FactorSystem(System):
         --------
         >>> import gmsim
         >>> names = gmsim.load_model().compile().parameter_names()
-        >>> "weight:leadership_attention->funding" in names, "tau:funding" in names, names[-1]
-        (True, True, 'steepness')
+        >>> "tau:training" in names, "tau:funding" in names, names[-1]  # funding is decided yearly
+        (True, False, 'steepness')
         """
         return (
             *(f"{kind}:{target}" for kind, targets in self._tables().items() for target in targets),
@@ -154,7 +154,12 @@ class FactorSystem(System):
         >>> import gmsim
         >>> ranges = gmsim.load_model().compile().parameter_ranges()
         >>> ranges["weight:leadership_attention->funding"], ranges["initial:funding"], ranges["steepness"]
-        ((-1.0, 1.0), (0.0, 1.0), (1.0, 20.0))
+        ((0.0, 1.0), (0.0, 1.0), (1.0, 20.0))
+
+        A necessary link's weight stays in ``[0, 1]``; an additive link's may be negative:
+
+        >>> ranges["weight:workload->responsiveness"]
+        (-1.0, 1.0)
         """
         necessary = {
             name
@@ -174,8 +179,8 @@ class FactorSystem(System):
         Examples
         --------
         >>> import gmsim
-        >>> gmsim.load_model().compile().parameter_values()["tau:funding"]
-        4.0
+        >>> gmsim.load_model().compile().parameter_values()["tau:training"]
+        3.0
         """
         weights = {
             name: float(link.weight) for name, link in zip(self.link_names, self.links, strict=True)
@@ -227,7 +232,7 @@ class FactorSystem(System):
         --------
         >>> import gmsim
         >>> system = gmsim.load_model().compile()
-        >>> p = system.parameters({"tau:funding": [3.0, 6.0, 12.0]})
+        >>> p = system.parameters({"tau:training": [3.0, 6.0, 12.0]})
         >>> p.batch, p.tau.shape[0]
         (3, 3)
         """
@@ -488,8 +493,9 @@ def compile_model(model: Model, interventions: Interventions | None = None) -> F
     Examples
     --------
     >>> import gmsim
-    >>> system = gmsim.compile_model(gmsim.load_model())
-    >>> system.n_endo > 20
+    >>> model = gmsim.load_model()
+    >>> system = gmsim.compile_model(model)
+    >>> system.n_endo == sum(f.kind == "endogenous" for f in model.factors)
     True
     """
     return FactorSystem(model, interventions)

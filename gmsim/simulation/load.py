@@ -9,7 +9,7 @@ Examples
 >>> import gmsim
 >>> model = gmsim.load_model()
 >>> model.name
-'Government microblog effectiveness (Zheng 2012)'
+'Government microblog effectiveness (Zheng 2012), v2: launch and abandonment'
 """
 
 from __future__ import annotations

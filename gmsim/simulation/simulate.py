@@ -108,8 +108,8 @@ def simulate(
     >>> result = gmsim.simulate(model, stop=36, method="rk4", dt=0.125)
     >>> result.to_frame().shape[0]
     289
-    >>> runs = gmsim.simulate(model, stop=12, batch={"tau:funding": [3, 6, 12]})
-    >>> runs["funding"].shape
+    >>> runs = gmsim.simulate(model, stop=12, batch={"tau:training": [3, 6, 12]})
+    >>> runs["training"].shape
     (3, 97)
     """
     system, scenario_name = as_system(
