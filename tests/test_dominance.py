@@ -316,11 +316,11 @@ def test_exact_scores_agree_with_the_discrete_method_on_a_model_with_delay_and_c
 # -- the paper's model ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hacked():
-    return loop_dominance(scenario="hacker-attack", stop=24)
+    return loop_dominance(scenario="hacker-attack", stop=24, equilibrium=True)  # from rest
 
 
 def test_the_resting_baseline_has_no_active_loop():
-    dom = loop_dominance(stop=6)
+    dom = loop_dominance(stop=6, equilibrium=True)  # the model at its reference rests
     assert not np.abs(dom.relative).any()
     assert list(dom.periods()["loop"]) == [AT_REST]
     assert np.isnan(dom.adjustment_share).all()
@@ -349,10 +349,10 @@ def test_loop_scores_are_products_of_their_link_scores(hacked):
 
 
 def test_a_clamped_factor_switches_off_every_loop_through_it():
-    dom = loop_dominance(scenario="attention-shift", stop=24)
+    dom = loop_dominance(scenario="attention-shift", stop=24, equilibrium=True)
     through = [k for k, lp in enumerate(dom.loops) if "leadership_attention" in lp.variables]
     others = [k for k, lp in enumerate(dom.loops) if "leadership_attention" not in lp.variables]
-    held = dom.time >= 12
+    held = dom.time >= 15  # attention-shift holds attention from month 15
     assert not dom.scores[np.ix_(held, through)].any()
     assert np.abs(dom.relative[np.ix_(held[1:] & held[:-1], others)]).sum() > 0
     np.testing.assert_allclose(np.abs(dom.relative[held][1:]).sum(axis=1), 1.0, rtol=1e-9)
@@ -497,7 +497,7 @@ def test_the_printed_summaries_are_public(tmp_path, capsys):
                  "--out", str(tmp_path)]) == 0  # fmt: skip
     text = capsys.readouterr().out
     assert f"\n\n{dominance_summary(shift.scenario)}\n\n{shift_summary(shift)}\nwrote " in text
-    resting = dominance_summary(loop_dominance(stop=3))
+    resting = dominance_summary(loop_dominance(stop=3, equilibrium=True))
     assert resting.splitlines()[1].startswith("  the run is at rest")
 
 
