@@ -19,6 +19,7 @@ True
 """
 
 from gmsim import _source_layout  # noqa: F401  (first: makes gmsim.models findable)
+from gmsim._version import __version__
 from gmsim.core.result import Result
 from gmsim.core.system import Event, Forcing, Interventions, System
 from gmsim.errors import (
@@ -38,8 +39,6 @@ from gmsim.factor.model import Dynamics, Factor, Link, Model, Simulation
 from gmsim.factor.system import FactorSystem, compile_model
 from gmsim.simulation.load import default_model_path, load_model
 from gmsim.simulation.simulate import simulate
-
-from gmsim._version import __version__
 
 # Analyses load on first use, so `import gmsim` stays quick and optional extras stay optional.
 _LAZY = {
