@@ -3,7 +3,7 @@
 A feedback loop is a chain of links that leads from a factor back to itself.
 Its polarity is the product of its links' signs: reinforcing (``R``) when the
 product is positive, balancing (``B``) when negative, undetermined (``U``) when
-a link has weight 0. Exogenous factors have no causes, so they are never on a
+a link has weight 0 or no sign (a stock whose own flows pull both ways). Exogenous factors have no causes, so they are never on a
 loop; a delayed link is a link like any other, and is marked in the loop's
 name (``→||``, the double bar of causal loop diagrams).
 
@@ -30,13 +30,19 @@ Examples
 --------
 >>> import gmsim
 >>> loops = gmsim.find_loops(gmsim.load_model())
->>> loops["R1"].name
-'Public trust → Citizen engagement → Effectiveness'
+>>> loops["R1"].name  # the shortest reinforcing loop: an audience engages, engagement adopts
+'Followers → Citizen engagement'
 >>> loops["B3"].polarity, loops["B3"].variables
 ('B', ('workload', 'responsiveness', 'citizen_engagement'))
->>> loops["R3"].name
-'Leadership attention →|| Secured funding → ICT infrastructure → Public service → Effectiveness →||'
->>> len(loops) == len(loops.reinforcing) + len(loops.balancing)
+
+Followers act on their own inflow (adoption needs an audience) and on their
+outflows (each leaving flow is a share of them): the two disagree, so that
+one-link loop has no sign of its own.
+
+>>> loops["U1"].name, loops["U1"].signs
+('Followers', (0,))
+>>> undetermined = [lp for lp in loops if lp.polarity == "U"]
+>>> len(loops) == len(loops.reinforcing) + len(loops.balancing) + len(undetermined)
 True
 """
 
@@ -113,7 +119,7 @@ class Loop:
 
     @property
     def polarity(self) -> str:
-        """``"R"`` (reinforcing), ``"B"`` (balancing) or ``"U"`` (a link of weight 0)."""
+        """``"R"`` (reinforcing), ``"B"`` (balancing) or ``"U"`` (a link of weight 0 or of no sign)."""
         product = math.prod(self.signs)
         return "R" if product > 0 else "B" if product < 0 else "U"
 
@@ -279,7 +285,7 @@ def loop_table(loops: LoopList) -> str:
     >>> import gmsim
     >>> print(loop_table(gmsim.find_loops().select(["R1"])))
       id   pol  links  delay  loop
-      R1   R        3         Public trust → Citizen engagement → Effectiveness
+      R1   R        2         Followers → Citizen engagement
     """
     lines = [f"  {'id':<5}{'pol':<5}{'links':>5}{'delay':>7}  loop"]
     for lp in loops:
@@ -303,8 +309,8 @@ def describe_loop(loop: Loop, graph: nx.DiGraph) -> str:
     B3: balancing loop of 3 link(s)
       Workload → Responsiveness → Citizen engagement
       workload -> responsiveness: - weight -0.4  [2.4.6]
-      responsiveness -> citizen_engagement: + weight 0.3  [2.4.6]
-      citizen_engagement -> workload: + weight 0.5  [2.4.3, 2.4.6]
+      responsiveness -> citizen_engagement: + weight 0.2  [2.4.6]
+      citizen_engagement -> workload: + weight 0.4  [2.4.1]
     """
     lines = [
         f"{loop.id}: {POLARITY[loop.polarity]} loop of {loop.length} link(s)"
@@ -342,7 +348,7 @@ def loop_summary(loops: LoopList, *, loop: str | None = None, graph: nx.DiGraph 
     --------
     >>> import gmsim
     >>> print(loop_summary(gmsim.find_loops()).splitlines()[0])
-    96 feedback loops (54 reinforcing, 42 balancing), 3 to 11 links long
+    247 feedback loops (135 reinforcing, 111 balancing, 1 undetermined), 1 to 13 links long
     """
     lines = [loops.summary()]
     if loop:
