@@ -3,9 +3,10 @@
 A feedback loop is a chain of links that leads from a factor back to itself.
 Its polarity is the product of its links' signs: reinforcing (``R``) when the
 product is positive, balancing (``B``) when negative, undetermined (``U``) when
-a link has weight 0 or no sign (a stock whose own flows pull both ways). Exogenous factors have no causes, so they are never on a
-loop; a delayed link is a link like any other, and is marked in the loop's
-name (``→||``, the double bar of causal loop diagrams).
+a link has weight 0 or no sign (a stock whose own flows pull both ways).
+Exogenous factors have no causes, so they are never on a loop; a delayed link
+is a link like any other, and is marked in the loop's name (``→||``, the double
+bar of causal loop diagrams).
 
 Enumeration uses :func:`networkx.simple_cycles` with two bounds: a longest loop
 (``max_length`` links) and a largest count (``max_loops``). When the count
