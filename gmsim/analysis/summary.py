@@ -6,8 +6,9 @@ prints the same summary as the command line.
 Examples
 --------
 >>> import gmsim
->>> print(run_summary(gmsim.simulate(stop=12)))  # doctest: +NORMALIZE_WHITESPACE
-Government microblog effectiveness (Zheng 2012) | scenario: baseline | months 0-12 | rk4
+>>> run = gmsim.simulate(stop=12, equilibrium=True)  # started at the reference levels
+>>> print(run_summary(run))  # doctest: +NORMALIZE_WHITESPACE
+Government microblog effectiveness (Zheng 2012), v2: launch and abandonment | scenario: baseline | months 0-12 | rk4
   variable                       start     end   change
   effectiveness                  0.417   0.417   +0.000
   information_disclosure         0.500   0.500   +0.000
@@ -101,7 +102,7 @@ def dominance_summary(dominance: Dominance) -> str:
     >>> import gmsim
     >>> text = dominance_summary(gmsim.loop_dominance(scenario="hacker-attack", stop=24))
     >>> print(text.splitlines()[0])
-    Loop dominance | Government microblog effectiveness (Zheng 2012) | scenario: hacker-attack
+    Loop dominance | Government microblog effectiveness (Zheng 2012), v2: launch and abandonment | scenario: hacker-attack
     """
     lines = [f"Loop dominance | {dominance.model} | scenario: {dominance.scenario}"]
     cut = cuts_text(dominance.cuts, dominance.loops)
