@@ -9,10 +9,13 @@ loop leads at each time (:meth:`Dominance.dominant`), in which periods
 Examples
 --------
 >>> import gmsim
->>> dom = gmsim.loop_dominance(scenario="hacker-attack", stop=24)
+>>> dom = gmsim.loop_dominance(scenario="hacker-attack", stop=24, equilibrium=True)
 >>> top = dom.dominant()["top"]
->>> top.iloc[0] == AT_REST, top[top != AT_REST].iloc[0]  # at rest, until the attack sets off R1
-(True, 'R1')
+>>> moving = top[top != AT_REST]
+>>> top.iloc[0] == AT_REST, float(moving.index[0]), moving.iloc[0]  # at rest until the attack
+(True, 12.0, 'U1')
+
+``U1`` is the followers' own loop (their leaving flows): distrust drives them away first.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ that sets their relative scores side by side.
 Examples
 --------
 >>> import gmsim
->>> shift = gmsim.dominance_shift(scenario="hacker-attack", stop=24)
->>> shift.reference.scenario, list(shift.table()["id"].head(2))
-('baseline', ['B3', 'R1'])
+>>> shift = gmsim.dominance_shift(scenario="hacker-attack", stop=24, equilibrium=True)
+>>> shift.reference.scenario, list(shift.table()["id"].head(2))  # from rest: followers leave first
+('baseline', ['U1', 'R1'])
 """
 
 from __future__ import annotations
