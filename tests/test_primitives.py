@@ -413,3 +413,11 @@ def test_checks_keep_their_interventions_and_stop(tmp_path):
     (c,) = model.checks
     assert c.stop == 20.0 and c.then == "a" and c.interventions[0]["target"] == "a"
     assert math.isfinite(c.line)
+
+
+def test_a_run_shorter_than_a_decision_period_is_not_an_error():
+    """The period is checked against the file's own horizon when it loads; a run made shorter on
+    purpose (``--stop 6`` with a scenario) ends before the first yearly decision and holds."""
+    result = gmsim.simulate(scenario="rotation-3m", stop=6)
+    funding = result["funding"]
+    assert result.time[-1] == 6.0 and (funding == funding[0]).all()

@@ -152,9 +152,27 @@ def load_factor_model(path: str | os.PathLike | None = None) -> Model:
         for p in check_checks(model.checks, model.factor_ids, sim.start, sim.stop)
         if p.key[-1] in ("at", "over")
     ]
+    late += decisions_beyond(model)
     if late:
         raise ModelError([str(located(p, path, text)) for p in late])
     return model
+
+
+def decisions_beyond(model: Model) -> list[Problem]:
+    """Decided factors whose period is longer than the file's own horizon (no decision would
+    ever be taken). Checked when a file loads, like its claims' times: a run made shorter on
+    purpose (``--stop 6``) simply ends before the first decision."""
+    sim = model.simulation
+    horizon = sim.stop - sim.start
+    return [
+        Problem(
+            ("factors", f.id, "decide_every"),
+            f"{f.decide_every:g} is beyond the horizon ({horizon:g}); no decision would be "
+            "taken. Use a shorter period or a longer [simulation] stop",
+        )
+        for f in model.factors
+        if f.decided and f.decide_every > horizon
+    ]
 
 
 def _semantic_problems_of_the_rest(data: dict[str, Any], found: list[Problem]) -> list[Problem]:

@@ -63,7 +63,6 @@ def check_primitives(model: Model, *, sound: bool = True) -> list[Problem]:
     ids = model.factor_ids
     kinds = {f.id: f.kind for f in model.factors}
     sim = model.simulation
-    horizon = sim.stop - sim.start if _number(sim.stop) and _number(sim.start) else math.inf
     for f in model.factors:
         key: tuple[str | int, ...] = ("factors", f.id)
         if f.reference is not None:
@@ -91,14 +90,6 @@ def check_primitives(model: Model, *, sound: bool = True) -> list[Problem]:
             if not _number(f.decide_every) or f.decide_every <= 0:
                 p.append(
                     Problem((*key, "decide_every"), f"must be a number > 0, got {f.decide_every!r}")
-                )
-            elif f.decide_every > horizon:
-                p.append(
-                    Problem(
-                        (*key, "decide_every"),
-                        f"{f.decide_every:g} is beyond the horizon ({horizon:g}); no decision "
-                        "would be taken. Use a shorter period or a longer [simulation] stop",
-                    )
                 )
             if not _number(f.decide_offset) or f.decide_offset < 0:
                 p.append(
