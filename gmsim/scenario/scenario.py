@@ -177,8 +177,9 @@ def load_scenario(name_or_path: str | os.PathLike | Scenario) -> Scenario:
     Examples
     --------
     >>> import gmsim
-    >>> gmsim.load_scenario("rotation-3m").actions[1].every
-    3.0
+    >>> action = gmsim.load_scenario("rotation-3m").actions[0]
+    >>> action.kind, action.target, action.value  # a rate of handovers, no events
+    ('set', 'staff_rotation', 0.33)
     """
     if isinstance(name_or_path, Scenario):
         return name_or_path

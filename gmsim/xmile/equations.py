@@ -10,8 +10,14 @@ Examples
 >>> import gmsim
 >>> system = gmsim.load_model().compile()
 >>> variables = Builder(system, system.parameters(), system.simulation).variables()
->>> next(v.eqn for v in variables if v.name == "funding_adjustment")
-'(funding_target - funding) / funding_adjustment_time'
+>>> next(v.eqn for v in variables if v.name == "training_adjustment")
+'(training_target - training) / training_adjustment_time'
+
+A decided factor (funding, revised at each yearly budget) jumps to its target
+at the decision times and holds in between:
+
+>>> next(v.eqn for v in variables if v.name == "funding")
+'IF TIME = 12.0 OR TIME = 24.0 OR TIME = 36.0 OR TIME = 48.0 THEN funding_target ELSE funding_decision'
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ XML writer, so no user text can break the file. Factor ids stay the variable
 names; an id that XMILE reserves (``time``, ``min``, ...) or cannot tell from
 another (XMILE ignores case and reads runs of ``_`` as one space) is a
 :class:`~gmsim.errors.ModelError`. The groups of the paper become XMILE
-``<group>`` sectors. The file has no diagram (``<views>``); SD tools run it and
-list its variables.
+``<group>`` sectors. Its ``<views>`` hold a stock-and-flow diagram
+(:mod:`gmsim.xmile.views`); SD tools run it and list its variables.
 
 Examples
 --------
@@ -58,7 +58,7 @@ Examples
 >>> text = gmsim.export_xmile(gmsim.load_model())
 >>> text.startswith('<?xml version="1.0" encoding="utf-8"?>')
 True
->>> "<eqn>(funding_target - funding) / funding_adjustment_time</eqn>" in text
+>>> "<eqn>(training_target - training) / training_adjustment_time</eqn>" in text
 True
 """
 
