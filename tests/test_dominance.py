@@ -334,11 +334,18 @@ def test_relative_scores_sum_to_one_whenever_the_model_moves(hacked):
     assert (np.abs(hacked.relative) <= 1 + 1e-12).all()
 
 
-def test_a_hacker_attack_first_sets_off_the_trust_loop(hacked):
-    # paper 2.3.2: lost trust costs engagement and effectiveness, which costs more trust (R1)
-    first = hacked.periods().iloc[1]
-    assert (first["start"], first["loop"], first["polarity"]) == (12.0, "R1", "R")
+def test_a_hacker_attack_first_sets_off_the_audience_loops(hacked):
+    # paper 2.3.2: lost trust costs engagement; in v2 trust reaches the account's stocks only
+    # through engagement into followers, so the loops that lead first run through followers,
+    # and the engagement loop (R1: followers -> citizen engagement) leads within the first periods
+    periods = hacked.periods()
+    first = periods.iloc[1]
+    assert periods.iloc[0]["loop"] == AT_REST and first["start"] == 12.0
+    loops = {lp.id: lp for lp in hacked.loops}
+    assert "followers" in loops[first["loop"]].variables
     assert first["share"] > 0.5
+    assert loops["R1"].variables == ("followers", "citizen_engagement")
+    assert "R1" in set(periods.iloc[1:3]["loop"])
 
 
 def test_loop_scores_are_products_of_their_link_scores(hacked):
@@ -368,8 +375,9 @@ def test_adjustment_share_is_what_the_included_adjustment_loops_hold():
         if lp.kind == "adjustment" and included.partition[k] == 0
     ]
     on_loops = {v for lp in find_loops() for v in lp.variables}
-    endogenous = {f.id for f in gmsim.load_model().endogenous}
-    assert {included.loops[k].variables[0] for k in main_part} == on_loops & endogenous
+    model = gmsim.load_model()  # endogenous factors and stocks each have an adjustment loop
+    adjusting = {f.id for f in (*model.endogenous, *model.stocks)}
+    assert {included.loops[k].variables[0] for k in main_part} == on_loops & adjusting
     held = np.abs(included.relative[:, main_part]).sum(axis=1)
     active = ~np.isnan(excluded.adjustment_share)
     np.testing.assert_allclose(excluded.adjustment_share[active], held[active], rtol=1e-9)
@@ -400,7 +408,7 @@ def test_a_scenario_against_itself_shifts_nothing():
 
 
 def test_shift_against_the_resting_baseline_is_the_scenario_itself(hacked):
-    shift = dominance_shift(scenario="hacker-attack", stop=24)
+    shift = dominance_shift(scenario="hacker-attack", stop=24, equilibrium=True)  # from rest
     assert "reference run (baseline) is at rest" in shift.note
     np.testing.assert_allclose(shift.change().to_numpy(), np.abs(hacked.relative))
     table = shift.table()
@@ -409,14 +417,19 @@ def test_shift_against_the_resting_baseline_is_the_scenario_itself(hacked):
 
 
 def test_shift_between_two_moving_runs_names_losses_and_when():
-    # from the model's own non-equilibrium history, cut the link from effectiveness to trust
-    cut = Interventions(overrides={"weight:effectiveness->public_trust": 0.0})
+    # from the launch (both runs move), cut the link from trust to engagement
+    cut = Interventions(overrides={"weight:public_trust->citizen_engagement": 0.0})
     shift = dominance_shift(scenario=cut, equilibrium=False, stop=24)
     assert shift.note == ""
     table = shift.table().set_index("id")
     ref = shift.reference.to_frame().abs()
-    through = [lp.id for lp in shift.scenario.loops if ("effectiveness", "public_trust") in lp.links]
-    assert "R1" in through
+    link = ("public_trust", "citizen_engagement")
+    through = [lp.id for lp in shift.scenario.loops if link in lp.links]
+    assert through and "R1" not in through  # R1 (followers <-> engagement) keeps running
+    idle = [id for id in through if id not in table.index]  # the table lists active loops only
+    assert not ref[idle].to_numpy().any()
+    through = [id for id in through if id in table.index]
+    assert through and (table.loc[through, "share_reference"] > 0).all()
     for id in through:  # every loop through the cut link loses all its share
         row = table.loc[id]
         assert row["share_scenario"] == 0
@@ -470,16 +483,13 @@ def test_bad_arguments_are_refused():
 
 def test_cli_writes_dominance_and_shift(tmp_path, capsys):
     out = tmp_path / "out"
-    assert (
-        main(["loops", "--dominance", "--scenario", "hacker-attack", "--stop", "24", "--out", str(out)])
-        == 0
-    )
+    args = ["loops", "--dominance", "--equilibrium", "--scenario", "hacker-attack", "--stop", "24"]
+    assert main([*args, "--out", str(out)]) == 0  # --equilibrium: from rest, as the model is
     text = capsys.readouterr().out
-    assert (
-        "Loop dominance | Government microblog effectiveness (Zheng 2012) | scenario: hacker-attack"
-        in text
-    )
-    assert "months     12 - " in text and "led by R1" in text
+    name = gmsim.load_model().name
+    assert f"Loop dominance | {name} | scenario: hacker-attack" in text
+    assert "months      0 - 12     at rest" in text and "led by R1" in text
+    assert "reference run (baseline) is at rest" in text
     assert "Dominance shift | hacker-attack against baseline" in text
     for name in ("loops.csv", "dominance.csv", "dominance.png", "periods.csv", "link_scores.csv",
                  "loop_summary.csv", "shift.csv", "shift.png"):  # fmt: skip
@@ -502,10 +512,14 @@ def test_the_printed_summaries_are_public(tmp_path, capsys):
 
 
 def test_cli_dominance_at_rest_says_why(tmp_path, capsys):
-    assert main(["loops", "--dominance", "--stop", "3", "--out", str(tmp_path)]) == 0
+    args = ["loops", "--dominance", "--stop", "3", "--out", str(tmp_path)]
+    assert main([*args, "--equilibrium"]) == 0  # from the reference levels the model rests
     assert "the run is at rest" in capsys.readouterr().out
-    assert main(["loops", "--dominance", "--no-equilibrium", "--stop", "3", "--out", str(tmp_path)]) == 0
-    assert "majority by polarity" in capsys.readouterr().out
+    for start in ([], ["--no-equilibrium"]):  # the default model's own start is the launch
+        assert main([*args, *start]) == 0
+        assert "majority by polarity" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*args, "--equilibrium", "--no-equilibrium"])
 
 
 def test_the_docstring_examples_run():

@@ -90,11 +90,12 @@ Examples
 >>> from gmsim.core.system import Event, Interventions
 >>> shock = Interventions(events=(Event(time=1, variable="leadership_attention", multiply=0.5),))
 >>> dom = gmsim.loop_dominance(scenario=shock, stop=24, equilibrium=True)  # from rest
->>> dom.periods(by="polarity")[["start", "end", "polarity", "loop"]].head(3)
-   start    end polarity       loop
-0  0.000  1.125           (at rest)
-1  1.125  3.625        B         U1
-2  3.625  6.250        R         R1
+>>> periods = dom.periods(by="polarity")
+>>> first = periods.iloc[0]  # still until the first saved step after the shock
+>>> float(first["start"]), float(first["end"]), first["loop"]
+(0.0, 1.125, '(at rest)')
+>>> "followers" in dom.loops[periods.loc[1, "loop"]].variables  # the audience answers first
+True
 >>> frame = dom.to_frame()
 >>> bool(abs(frame.loc[12.0].abs().sum() - 1.0) < 1e-9)
 True

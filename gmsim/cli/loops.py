@@ -64,7 +64,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME_OR_PATH",
         help="with --dominance and --scenario: the reference run of the shift (default: baseline)",
     )
-    p.add_argument(
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
+        "--equilibrium",
+        action="store_true",
+        help="start at rest at the model's reference levels (as simulate(..., equilibrium=True)), "
+        "so the baseline is at rest and a scenario's loops are its own; default: the model's own "
+        "start (the default model's is the launch, which moves)",
+    )
+    start.add_argument(
         "--no-equilibrium",
         action="store_true",
         help="start from the model's own biases instead of at rest, so the baseline moves",
@@ -83,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
     if args.against and not args.dominance:
         raise GmsimError("--against only matters with --dominance; add --dominance")
     options = run_options(args)
-    equilibrium = False if args.no_equilibrium else None
+    equilibrium = True if args.equilibrium else False if args.no_equilibrium else None
     system, _ = as_system(
         args.model,
         scenario=args.scenario,
