@@ -222,6 +222,42 @@ def test_excluding_adjustment_reports_its_share_separately():
     np.testing.assert_allclose(excluded.adjustment_share, -included.to_frame()["A1"], rtol=1e-12)
 
 
+def moderated_bistable(steepness: float = 8.0) -> Model:
+    """As :func:`bistable`, but an exogenous moderator g = 1 of strength 1 doubles the link's
+    effective weight (w · max(0, 1 + m·g) = 2): the middle rest x = 1/2 (u = -1 + 2x = 0) is
+    unstable, and x, started just above it, climbs toward 1."""
+    return Model(
+        name="moderated self-reinforcing factor",
+        factors=(
+            Factor("x", group="process", initial=0.52, tau=2.0, bias=-1.0),
+            Factor("c", group="outcome", kind="composite", of=(("x", 1.0),)),
+            Factor("g", kind="exogenous", initial=1.0),
+        ),
+        links=(Link("c", "x", 1.0, moderated_by=(("g", 1.0),)),),
+        simulation=Simulation(stop=24.0, dt=0.01, method="rk4"),
+        dynamics=Dynamics(steepness=steepness, equilibrium=False),
+    )
+
+
+def test_a_moderated_reinforcing_loop_leads_then_yields_where_the_factor_stops_accelerating():
+    p = 8.0
+    dom = loop_dominance(moderated_bistable(p), adjustment="include")
+    assert list(dom.loops.ids) == ["R1", "A1"]
+    x = dom.levels["x"].to_numpy()
+    u = -1.0 + 2.0 * x
+    gain = 2.0 * (1 + np.abs(2 * u) ** p) ** (-(1 + p) / p)  # R1's gain: 2 S_p'(u), against 1
+    frame = dom.to_frame()
+    np.testing.assert_allclose(frame["R1"], gain / (gain + 1), rtol=1e-9)
+    np.testing.assert_allclose(frame["A1"], -1 / (gain + 1), rtol=1e-9)
+    # dx/dt = (S_p(u) - x)/tau, so x'' = (gain - 1) x'/tau: R1 holds the majority exactly while
+    # x accelerates; the shift to the adjustment is where x'' changes sign (an independent estimate)
+    accel = np.gradient(np.gradient(x, dom.time), dom.time)
+    turn = dom.time[np.flatnonzero(np.diff(np.sign(accel[5:-5])))[0] + 6]
+    periods = dom.periods()
+    assert list(periods["loop"]) == ["R1", "A1"]
+    assert abs(periods.loc[1, "start"] - turn) <= 0.03
+
+
 # -- an independent check: discrete Loops That Matter by ceteris-paribus re-evaluation of rhs --------
 def three_factor_model() -> Model:
     return Model(
