@@ -26,7 +26,7 @@ NOTEBOOKS = sorted(FOLDER.glob("[0-9][0-9]-*.ipynb"))
 CELL_TIMEOUT = 240  # seconds; generous, for a loaded machine
 
 FIGURES = {
-    "01-quickstart": 3,
+    "01-quickstart": 4,
     "02-scenarios": 7,
     "03-feedback-loops": 4,
     "04-uncertainty": 3,

@@ -20,6 +20,7 @@
 # %%
 # %matplotlib inline
 import pathlib
+import shutil
 import tempfile
 
 import matplotlib.pyplot as plt
@@ -128,6 +129,4 @@ mc.plot("effectiveness", ax=ax)
 plt.show()
 
 # %%
-import shutil
-
 shutil.rmtree(folder)
