@@ -52,7 +52,9 @@ def main(args: argparse.Namespace) -> int:
     if not to_file:
         sys.stdout.write(text)
         return 0
-    counts = {tag: text.count(f"<{tag} name=") for tag in ("stock", "flow", "aux")}
+    # Only the model's variables: the diagram in <views> names every stock, flow and aux again.
+    variables = text.partition("<variables>")[2].partition("</variables>")[0]
+    counts = {tag: variables.count(f"<{tag} name=") for tag in ("stock", "flow", "aux")}
     print(
         f"wrote {args.out}: XMILE 1.0, {counts['stock']} stocks, {counts['flow']} flows, "
         f"{counts['aux']} auxiliaries"
