@@ -90,11 +90,16 @@ def test_later_entries_replace_earlier_ones_for_the_parameters_they_pick(system)
 
 def test_group_of_taus_and_initial_levels(model, system):
     space = load_spec("timing_and_levels").resolve(system)
-    for f in model.endogenous:
-        m = space.marginal(f"tau:{f.id}")
-        assert (m.kind, m.low, m.mode, m.high) == ("triangular", 0.5 * f.tau, f.tau, 1.5 * f.tau)
+    nominal = system.parameter_values()
+    taus = [n for n in system.parameter_names() if n.startswith("tau:")]
+    assert "tau:training" in taus and "tau:funding" not in taus  # funding is decided yearly
+    for name in taus:
+        m = space.marginal(name)
+        tau = nominal[name]
+        assert (m.kind, m.low, m.mode, m.high) == ("triangular", 0.5 * tau, tau, 1.5 * tau)
     m = space.marginal("initial:funding")
-    assert (m.kind, m.mean, m.sd, m.low, m.high) == ("normal", 0.3, 0.05, 0.0, 1.0)
+    start = model.factor("funding").initial
+    assert (m.kind, m.mean, m.sd, m.low, m.high) == ("normal", start, 0.05, 0.0, 1.0)
 
 
 # -- distributions: numbers against scipy and hand computation ------------------------------------------
@@ -148,12 +153,13 @@ def test_latin_hypercube_puts_one_point_in_each_stratum_of_each_block(system):
 # -- scenario parameters ---------------------------------------------------------------------------
 def test_scenario_numbers_are_parameters_and_revaluing_leaves_the_scenario_untouched(system):
     s = load_scenario("training-program")
-    assert scenario_parameters(s) == {"scenario:training.value": 0.7}
+    held = s.actions[0].value  # the level training is held at
+    assert scenario_parameters(s) == {"scenario:training.value": held}
     many = revalue(s, {"scenario:training.value": np.array([0.4, 0.5])})
-    assert many.actions[0].value.tolist() == [0.4, 0.5] and s.actions[0].value == 0.7
+    assert many.actions[0].value.tolist() == [0.4, 0.5] and s.actions[0].value == held
     spec = UncertaintySpec((Uncertain(Distribution("uniform", relative=0.1), every="scenario"),))
     m = spec.resolve(system, extra=scenario_parameters(s)).marginal("scenario:training.value")
-    assert (m.low, m.high) == (pytest.approx(0.63), pytest.approx(0.77))
+    assert (m.low, m.high) == (pytest.approx(0.9 * held), pytest.approx(1.1 * held))
     named = UncertaintySpec(
         (Uncertain(Distribution("uniform", relative=0.1), parameters=("scenario:training.value",)),)
     )
@@ -253,12 +259,22 @@ def test_invalid_distributions_name_line_key_and_fix(tmp_path, body, expected):
 
 def test_absolute_bounds_outside_the_valid_range(system):
     spec = UncertaintySpec(
-        (Uncertain(Distribution("uniform", low=-2, high=0.5), parameters=("weight:funding->training",)),)
+        (
+            Uncertain(
+                Distribution("uniform", low=-2, high=0.5),
+                parameters=("weight:workload->responsiveness",),
+            ),
+        )
     )
     with pytest.raises(SpecError, match=r"`low` = -2 is outside the valid range \[-1, 1\]"):
         spec.resolve(system)
+    spec = UncertaintySpec(  # a necessary link's weight lies in [0, 1]
+        (Uncertain(Distribution("uniform", low=-2, high=0.5), parameters=("weight:funding->training",)),)
+    )
+    with pytest.raises(SpecError, match=r"`low` = -2 is outside the valid range \[0, 1\]"):
+        spec.resolve(system)
     spec = UncertaintySpec(
-        (Uncertain(Distribution("uniform", plus_minus=5), parameters=("tau:funding",)),)
+        (Uncertain(Distribution("uniform", plus_minus=5), parameters=("tau:training",)),)
     )
     with pytest.raises(SpecError, match="reaches tau = 0"):
         spec.resolve(system)

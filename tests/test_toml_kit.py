@@ -72,7 +72,11 @@ def test_every_stage_reads_the_one_range_table():
     system = gmsim.load_model().compile()
     ranges = system.parameter_ranges()
     assert set(ranges) == set(system.parameter_names())
-    assert {ranges[n] for n in ranges if n.startswith("weight:")} == {RANGES["weight"]}
+    necessary = {f"weight:{lk.cause}->{lk.effect}" for lk in system.links if lk.kind == "necessary"}
+    assert necessary  # v2: attention is a necessary condition of staff and money
+    weights = {n: ranges[n] for n in ranges if n.startswith("weight:")}
+    assert {weights[n] for n in weights if n not in necessary} == {RANGES["weight"]}
+    assert {weights[n] for n in necessary} == {(0.0, 1.0)}
     assert SCENARIO["value"] == SCENARIO["initial"] == RANGES["initial"]
     space = UncertaintySpec.every_weight(5.0).resolve(system)  # ±500 %: clipped to the table
     low, high = RANGES["weight"]
