@@ -87,13 +87,13 @@ def test_links_are_coloured_by_sign_and_sized_by_weight(model):
 
 
 def test_a_highlighted_loop_stands_out_and_is_named(model):
-    loop = find_loops(model)["B3"]
-    ax = plot_diagram(model, loop="B3")
-    assert ax.get_title(loc="left") == "B3 (balancing): Workload → Responsiveness → Citizen engagement"
+    loop = find_loops(model)["B2"]
+    ax = plot_diagram(model, loop="B2")
+    assert ax.get_title(loc="left") == "B2 (balancing): Workload → Responsiveness → Citizen engagement"
     bold = [a for a in arrows(ax) if a.get_alpha() == 1.0]
     assert len(bold) == loop.length
     assert all(a.get_alpha() < 0.2 for a in arrows(ax) if a not in bold)
-    assert any(t.get_text() == "B3\n↻" for t in ax.texts)
+    assert any(t.get_text() == "B2\n↻" for t in ax.texts)
 
 
 def test_unknown_loop_is_refused_with_a_suggestion(model):

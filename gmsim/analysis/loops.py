@@ -22,9 +22,9 @@ Adjustment loops
 ----------------
 Every endogenous factor also has a first-order adjustment toward the level its
 causes set (the ``−x/τ`` term of its equation): a balancing loop of one link
-on itself, the factor's inertia. It is not a link of the diagram, so it is left
-out of a listing unless ``adjustment=True``; then each such loop gets an id
-``A1, A2, ...`` and polarity ``B``. See :mod:`gmsim.analysis.dominance` for how they
+on itself, the factor's inertia. So does a stock, through its own flows alone
+(:func:`adjustment_loops`). They are left out of a listing unless
+``adjustment=True``; then each such loop gets an id ``A1, A2, ...``. See :mod:`gmsim.analysis.dominance` for how they
 enter the loop scores.
 
 Examples
@@ -33,17 +33,18 @@ Examples
 >>> loops = gmsim.find_loops(gmsim.load_model())
 >>> loops["R1"].name  # the shortest reinforcing loop: an audience engages, engagement adopts
 'Followers → Citizen engagement'
->>> loops["B3"].polarity, loops["B3"].variables
+>>> loops["B2"].polarity, loops["B2"].variables
 ('B', ('workload', 'responsiveness', 'citizen_engagement'))
 
 Followers act on their own inflow (adoption needs an audience) and on their
-outflows (each leaving flow is a share of them): the two disagree, so that
-one-link loop has no sign of its own.
+outflows (each leaving flow is a share of them): the two disagree, so the
+stock's own-flow loop has no sign of its own. Like each factor's ``−x/τ`` it is
+an adjustment loop.
 
->>> loops["U1"].name, loops["U1"].signs
-('Followers', (0,))
->>> undetermined = [lp for lp in loops if lp.polarity == "U"]
->>> len(loops) == len(loops.reinforcing) + len(loops.balancing) + len(undetermined)
+>>> every = gmsim.find_loops(gmsim.load_model(), adjustment=True)
+>>> [(lp.id, lp.polarity) for lp in every if lp.variables == ("followers",)]
+[('A19', 'U')]
+>>> len(loops) == len(loops.reinforcing) + len(loops.balancing)
 True
 """
 
@@ -306,8 +307,8 @@ def describe_loop(loop: Loop, graph: nx.DiGraph) -> str:
     --------
     >>> import gmsim
     >>> model = gmsim.load_model()
-    >>> print(describe_loop(gmsim.find_loops(model)["B3"], model.graph()))
-    B3: balancing loop of 3 link(s)
+    >>> print(describe_loop(gmsim.find_loops(model)["B2"], model.graph()))
+    B2: balancing loop of 3 link(s)
       Workload → Responsiveness → Citizen engagement
       workload -> responsiveness: - weight -0.4  [2.4.6]
       responsiveness -> citizen_engagement: + weight 0.2  [2.4.6]
@@ -349,7 +350,7 @@ def loop_summary(loops: LoopList, *, loop: str | None = None, graph: nx.DiGraph 
     --------
     >>> import gmsim
     >>> print(loop_summary(gmsim.find_loops()).splitlines()[0])
-    247 feedback loops (135 reinforcing, 111 balancing, 1 undetermined), 1 to 13 links long
+    245 feedback loops (135 reinforcing, 110 balancing), 2 to 13 links long
     """
     lines = [loops.summary()]
     if loop:
@@ -430,7 +431,8 @@ def find_loops(
         Most loops listed. When there are more, the shortest are kept and the
         list is marked ``truncated`` with a note saying where it was cut.
     adjustment : bool
-        Also list each endogenous factor's one-link adjustment loop (``A<n>``).
+        Also list the adjustment loops (``A<n>``): each endogenous factor's one-link
+        ``−x/τ`` and each stock's own-flow loops (see :func:`adjustment_loops`).
 
     Returns
     -------
@@ -461,9 +463,10 @@ def find_loops(
     graph = causal_graph(model)
     order = {node: k for k, node in enumerate(graph.nodes)}
     cycles, truncated, note = _enumerate(graph, max_length, int(max_loops))
-    own = _stock_adjustments(graph, cycles)
+    own = _own_flow_loops(graph, cycles)
+    mine = set(own)
     cycles = sorted(
-        (_rotate(c, order) for c in cycles if tuple(c) not in own and tuple(c[::-1]) not in own),
+        (_rotate(c, order) for c in cycles if tuple(c) not in mine),
         key=lambda c: (len(c), [order[v] for v in c]),
     )
     counters: dict[str, int] = {}
@@ -473,18 +476,21 @@ def find_loops(
         counters[loop.polarity] = counters.get(loop.polarity, 0) + 1
         loops.append(replace(loop, id=f"{loop.polarity}{counters[loop.polarity]}"))
     if adjustment:
-        loops.extend(adjustment_loops(graph, cycles=_own_cycles(graph, own)))
+        loops.extend(adjustment_loops(graph, cycles=own))
     name = graph.graph.get("name", "")
     return LoopList(tuple(loops), name, max_length, int(max_loops), truncated, note)
 
 
 def adjustment_loops(graph: nx.DiGraph, *, cycles: Sequence[Sequence[str]] | None = None) -> list[Loop]:
-    """The adjustment loop of each endogenous factor or stock, ``A1, A2, ...`` in model order.
+    """The adjustment loops of a graph, ``A1, A2, ...`` in model order.
 
-    A factor's is its one-link ``−x/τ`` term; in a stock-and-flow model, the balancing loop of
-    a stock through its own flow alone (``x → x_adjustment → x``) when the model has a loop
-    through two or more stocks: the stock's inertia within a larger structure. A model whose
-    loops each run through one stock (a teacup, an epidemic) keeps them as feedback loops.
+    An endogenous factor's is its one-link ``−x/τ`` term (polarity ``B``). A stock's are its
+    own-flow loops: the loops through that stock alone (no other stock or endogenous factor)
+    that close on a ``flow`` edge into it, such as ``x → x_adjustment → x`` or a stock's
+    ``flow`` edge on itself. They count as the stock's inertia when the graph has a loop
+    through two or more stocks or endogenous factors; a model whose loops each run through
+    one stock (a teacup, an epidemic) keeps them as feedback loops. ``cycles``: the own-flow
+    loops, when already found.
 
     Examples
     --------
@@ -496,55 +502,40 @@ def adjustment_loops(graph: nx.DiGraph, *, cycles: Sequence[Sequence[str]] | Non
     >>> [str(lp) for lp in find_loops(g)]
     ['R1 (R, 4 links): x → fy → y → fx']
     """
-    if any(kind == "stock" for _, kind in graph.nodes(data="kind")):
-        if cycles is None:
-            found, _, _ = _enumerate(graph, None, DEFAULT_MAX_LOOPS)
-            cycles = _own_cycles(graph, _stock_adjustments(graph, found))
-        order = {node: k for k, node in enumerate(graph.nodes)}
-        return [
-            replace(_make_loop(c, graph), id=f"A{k}", kind="adjustment")
-            for k, c in enumerate(sorted(cycles, key=lambda c: order[c[0]]), start=1)
-        ]
-    endogenous = [n for n, kind in graph.nodes(data="kind") if kind == "endogenous"]
-    return [
-        Loop(
-            f"A{k}",
-            (n,),
-            (-1,),
-            (0.0,),
-            (graph.nodes[n].get("label") or n.replace("_", " "),),
-            "adjustment",
-        )
-        for k, n in enumerate(endogenous, start=1)
+    if cycles is None:
+        found, _, _ = _enumerate(graph, None, DEFAULT_MAX_LOOPS)
+        cycles = _own_flow_loops(graph, found)
+    order = {node: k for k, node in enumerate(graph.nodes)}
+    made = [
+        (order[n], 1, [order[n]], Loop("", (n,), (-1,), (0.0,), (_label(graph, n),), "adjustment"))
+        for n, kind in graph.nodes(data="kind")
+        if kind == "endogenous"
     ]
-
-
-def _stock_adjustments(graph: nx.DiGraph, cycles: Iterable[Sequence[str]]) -> set[tuple[str, ...]]:
-    """The cycles that are a stock's adjustment through its own flow (``cycles``: see above)."""
-    stocks = {n for n, kind in graph.nodes(data="kind") if kind == "stock"}
-    if not stocks:
-        return set()
-    cycles = [tuple(c) for c in cycles]
-    if not any(len(stocks.intersection(c)) >= 2 for c in cycles):
-        return set()
-    out = set()
     for c in cycles:
-        if len(c) != 2:
-            continue
-        stock, flow = (c[0], c[1]) if c[0] in stocks else (c[1], c[0])
-        if stock not in stocks or flow in stocks:
-            continue
-        into, back = graph.edges[flow, stock], graph.edges[stock, flow]
-        if into.get("kind") == "flow" and into.get("sign", 1) * back.get("sign", 1) < 0:
-            out.add(c)
+        c = _rotate(list(c), {v: (graph.nodes[v].get("kind") != "stock", order[v]) for v in c})
+        loop = replace(_make_loop(c, graph), kind="adjustment")
+        made.append((order[c[0]], len(c), [order[v] for v in c], loop))
+    made.sort(key=lambda m: m[:3])
+    return [replace(m[3], id=f"A{k}") for k, m in enumerate(made, start=1)]
+
+
+def _own_flow_loops(graph: nx.DiGraph, cycles: Iterable[Sequence[str]]) -> list[tuple[str, ...]]:
+    """The cycles that are a stock's own-flow loops (see :func:`adjustment_loops`)."""
+    kinds = dict(graph.nodes(data="kind"))
+    states = {n for n, kind in kinds.items() if kind in ("stock", "endogenous")}
+    cycles = [tuple(c) for c in cycles]
+    if not any(kind == "stock" for kind in kinds.values()):
+        return []
+    if not any(len(states.intersection(c)) >= 2 for c in cycles):
+        return []
+    out = []
+    for c in cycles:
+        on = [k for k, v in enumerate(c) if v in states]
+        if len(on) == 1 and kinds[c[on[0]]] == "stock":
+            into = graph.edges[c[on[0] - 1], c[on[0]]]
+            if into.get("kind") == "flow":
+                out.append(c)
     return out
-
-
-def _own_cycles(graph: nx.DiGraph, own: set[tuple[str, ...]]) -> list[list[str]]:
-    """Each stock adjustment cycle starting at its stock."""
-    return [
-        [c[0], c[1]] if graph.nodes[c[0]].get("kind") == "stock" else [c[1], c[0]] for c in sorted(own)
-    ]
 
 
 def _label(graph: nx.DiGraph, node) -> str:
@@ -563,7 +554,7 @@ def _make_loop(cycle: Sequence[str], graph: nx.DiGraph) -> Loop:
     )
 
 
-def _rotate(cycle: list[str], order: dict[str, int]) -> list[str]:
+def _rotate(cycle: list[str], order: dict) -> list[str]:
     """Start the cycle at its variable that comes first in the model."""
     k = min(range(len(cycle)), key=lambda i: order[cycle[i]])
     return cycle[k:] + cycle[:k]
