@@ -126,12 +126,16 @@ def test_layers_only_point_down(graph):
 
 def test_core_depends_on_nothing_above_it(graph):
     for name in (n for n in graph if layer_of(n) == "core"):
-        outside = {b for b in graph.successors(name) if layer_of(b) not in ("core", "errors", "_version")}
+        outside = {
+            b for b in graph.successors(name) if layer_of(b) not in ("core", "errors", "_version")
+        }
         assert outside == set(), name
 
 
 def test_no_module_is_over_the_size_limit():
-    sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
+    sizes = {
+        name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()
+    }
     assert {n: s for n, s in sizes.items() if s > MAX_LINES} == {}
 
 
