@@ -93,6 +93,33 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
             "gmsim report --scenario attention-shift --scenario full-time-posts --out report.html",
         )
     ],
+    "check": [
+        (
+            "Test every claim the model file states, each citing the paper, and keep the table:",
+            "gmsim check --out checks",
+        )
+    ],
+    "calibrate": [
+        (
+            "Fit training's adjustment time to a series (synthetic: made by the model itself "
+            "with tau:training = 6, so the fit should find 6):",
+            "gmsim calibrate --data models/data/synthetic-training-tau6.csv --fit tau:training "
+            "--stop 24 --dt 0.25 --out fit",
+        )
+    ],
+    "elicit": [
+        (
+            "An empty ratings sheet for experts, one row per link with its section and quote:",
+            "gmsim elicit --template --out ratings",
+        )
+    ],
+    "explore": [
+        (
+            "Levers and trajectories in the browser, starting from a library scenario "
+            "(serves until stopped with Ctrl+C):",
+            "gmsim explore --scenario attention-shift",
+        )
+    ],
 }
 
 

@@ -46,6 +46,8 @@ def test_every_example_of_the_cli_reference_runs(tmp_path, monkeypatch, command,
     monkeypatch.chdir(tmp_path)
     argv = shlex.split(line)
     assert argv[:2] == ["gmsim", command]
+    if command == "explore":
+        pytest.skip("gmsim explore serves a page until stopped")
     assert main(argv[1:]) == 0
     out = argv[argv.index("--out") + 1] if "--out" in argv else None
     if out:

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         required=True,
         metavar="PARAM",
-        help="a parameter to fit, e.g. weight:leadership_attention->funding, tau:funding; repeat",
+        help="a parameter to fit, e.g. weight:leadership_attention->funding, tau:training; repeat",
     )
     p.add_argument("--scenario", metavar="NAME_OR_PATH", help="what happened over the data's period")
     p.add_argument(
