@@ -13,9 +13,9 @@ Examples
 >>> top = dom.dominant()["top"]
 >>> moving = top[top != AT_REST]
 >>> top.iloc[0] == AT_REST, float(moving.index[0]), moving.iloc[0]  # at rest until the attack
-(True, 12.0, 'U1')
+(True, 12.0, 'R1')
 
-``U1`` is the followers' own loop (their leaving flows): distrust drives them away first.
+``R1`` is followers and citizen engagement: the attack sets it off in reverse.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ Examples
 --------
 >>> import gmsim
 >>> shift = gmsim.dominance_shift(scenario="hacker-attack", stop=24, equilibrium=True)
->>> shift.reference.scenario, list(shift.table()["id"].head(2))  # from rest: followers leave first
-('baseline', ['U1', 'R1'])
+>>> shift.reference.scenario, list(shift.table()["id"].head(2))  # the loops the attack moves most
+('baseline', ['R1', 'B6'])
 """
 
 from __future__ import annotations
