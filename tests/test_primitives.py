@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 
@@ -421,3 +422,30 @@ def test_a_run_shorter_than_a_decision_period_is_not_an_error():
     result = gmsim.simulate(scenario="rotation-3m", stop=6)
     funding = result["funding"]
     assert result.time[-1] == 6.0 and (funding == funding[0]).all()
+
+
+def test_a_stock_overshooting_its_bound_in_a_step_is_kept_in_bounds():
+    """Found by the random-scenario property test: engagement held at 1 drives followers to 1,
+    and a Runge-Kutta step's stages carried a stock past its bound; every level stays in [0, 1]
+    after each step, on the compiled kernel and on the numpy path alike."""
+    from gmsim.scenario import FactorChange, Intervention, LinkChange, Scenario
+
+    scenario = Scenario(
+        "overshoot",
+        actions=(Intervention("set", "citizen_engagement", value=1.0),),
+        links=(
+            LinkChange("workload", "staff_rotation", 0.0),
+            LinkChange("conservative_culture", "content_attractiveness", 0.0),
+        ),
+        factors=(
+            FactorChange("platform_risk", initial=0.0, tau=1.0),
+            FactorChange("digital_divide", initial=0.0, tau=15.0),
+        ),
+    )
+    for kernel in ("1", "0"):
+        os.environ["GMSIM_KERNEL"] = kernel
+        try:
+            result = gmsim.simulate(scenario=scenario, stop=12, dt=0.25)
+        finally:
+            os.environ.pop("GMSIM_KERNEL")
+        assert result.values.min() >= 0.0 and result.values.max() <= 1.0

@@ -444,7 +444,9 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
             y, steps = fast
             tally.steps += steps
         elif method.fixed:
-            y = _fixed(rhs, observe, segment, method.stepper, a, b, grid, saves, y, saved, tally)
+            y = _fixed(
+                rhs, observe, segment, method.stepper, a, b, grid, saves, y, saved, tally, system.bounds
+            )
         else:
             y = _adaptive(
                 rhs, observe, segment, method, a, b, grid, saves, y, saved, settings, tally,
@@ -474,17 +476,27 @@ def _check_step(system: System, params: Params, dt: float, method: Method, unit:
         )
 
 
-def _fixed(rhs, observe, params, step: Callable, a, b, grid, saves, y, out, tally) -> np.ndarray:
-    """Step from ``a`` to ``b`` through the grid points ``saves``, saving each one (time-major)."""
+def _fixed(
+    rhs, observe, params, step: Callable, a, b, grid, saves, y, out, tally, bounds=None
+) -> np.ndarray:
+    """Step from ``a`` to ``b`` through the grid points ``saves``, saving each one (time-major).
+
+    A bounded system's states are kept within its ``bounds`` after every step: a stock whose
+    outflow stops at 0 can otherwise be carried past it by a Runge-Kutta step's earlier stages.
+    """
     t = a
     for k in saves:
         if grid[k] > t:
             y = step(rhs, t, y, grid[k] - t, params)
+            if bounds is not None:
+                np.clip(y, *bounds, out=y)
             tally.steps += 1
             t = grid[k]
         out[k] = observe(t, y, params)
     if b > t:
         y = step(rhs, t, y, b - t, params)
+        if bounds is not None:
+            np.clip(y, *bounds, out=y)
         tally.steps += 1
     return y
 

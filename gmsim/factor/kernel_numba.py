@@ -190,3 +190,5 @@ def integrate_segment(
             else:
                 for i in range(n):
                     yr[i] = yr[i] + h * k1[i]
+            for i in range(n):  # levels stay in [0, 1]: a step may overshoot a stock's bound
+                yr[i] = min(max(yr[i], 0.0), 1.0)
