@@ -21,7 +21,7 @@ PACKAGE = Path(importlib.util.find_spec("gmsim").origin).parent  # read, not imp
 
 # bottom first; a module may import from its own layer and every layer before it
 LAYERS = [
-    ("errors", "_version", "_source_layout"),
+    ("errors", "_version", "_source_layout", "limits"),
     ("core",),
     ("files",),
     ("factor",),
