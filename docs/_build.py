@@ -33,6 +33,12 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
             "Run a scenario of the library with an adaptive method, for 48 months:",
             "gmsim run --scenario attention-shift --method rk45 --stop 48 --out results-shift",
         ),
+        (
+            "Draw an agency's observed series beside the model (synthetic here: made by the model "
+            "with tau:training = 6), on the figures and on DIR/variables.png:",
+            "gmsim run --data models/data/synthetic-training-tau6.csv --variable training "
+            "--stop 24 --out results-data",
+        ),
     ],
     "validate": [
         (

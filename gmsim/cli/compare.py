@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 
 from gmsim.analysis.comparison import compare, end_of_horizon, format_end_table, plot_comparison
 from gmsim.cli._common import add_model_argument, add_run_options, add_scenarios_argument, run_options
+from gmsim.cli.run import add_data_options, data_levels, observed_line
+from gmsim.evidence.overlay import comparison_levels, overlay_comparison
 from gmsim.files.output import check_writable, output_dir
 
 
@@ -18,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run the baseline and each --scenario on MODEL (default: the paper's model; "
         "no --scenario: the whole library) and write DIR/comparison.csv (scenario, time, variable, "
         "value), DIR/comparison.png (effectiveness and the three outcomes) and "
-        "DIR/end_of_horizon.csv (levels at the end and differences from the baseline, also printed).",
+        "DIR/end_of_horizon.csv (levels at the end and differences from the baseline, also printed). "
+        "With --data, the observed points of a data file are drawn on DIR/comparison.png.",
     )
     add_model_argument(p)
     add_run_options(p)
@@ -35,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FACTOR",
         help="variable to plot and tabulate; repeat for several (default: effectiveness and its outcomes)",
     )
+    add_data_options(p)
     p.add_argument(
         "--out", default="gmsim-compare", metavar="DIR", help="output folder (default: %(default)s)"
     )
@@ -45,7 +49,9 @@ def main(args: argparse.Namespace) -> int:
     check_writable(args.out)
     frame = compare(args.model, args.scenario, baseline=args.baseline, **run_options(args))
     table = end_of_horizon(frame, variables=args.variable)
+    levels = data_levels(args, lambda path, observe: comparison_levels(frame, path, observe=observe))
     fig = plot_comparison(frame, args.variable)
+    drawn = [] if levels is None else overlay_comparison(fig, frame, levels)
     with output_dir(args.out) as stage:
         frame.to_csv(stage / "comparison.csv", index=False)
         table.to_csv(stage / "end_of_horizon.csv", index=False)
@@ -56,5 +62,8 @@ def main(args: argparse.Namespace) -> int:
             table, time=float(frame["time"].max()), time_unit=frame.attrs.get("time_unit", "month")
         )
     )
+    if levels is not None:
+        hint = "name every variable to plot with --variable, e.g. --variable {}"
+        print(observed_line(args.data, levels, drawn, hint))
     print(f"wrote {args.out}/comparison.csv, comparison.png, end_of_horizon.csv")
     return 0
