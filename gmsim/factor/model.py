@@ -31,6 +31,7 @@ from typing import Literal
 import networkx as nx
 
 from gmsim.core.methods import METHODS as CORE_METHODS
+from gmsim.core.names import reserved, reserved_message, unprintable
 from gmsim.errors import ModelError, Problem, did_you_mean
 from gmsim.factor.checks import Check
 from gmsim.factor.flows import Flow, flow_edges
@@ -406,6 +407,9 @@ def check_model(model: Model) -> list[Problem]:
     known = set(ids)
     if not model.factors:
         p.append(Problem(("factors",), "the model has no factors; add at least one [factors.<id>]"))
+    for what, allow in (("name", ""), ("description", "\n\t"), ("time_unit", "")):
+        if bad := unprintable(getattr(model, what), allow=allow):
+            p.append(Problem(("model", what), f"holds the control character {bad}; remove it"))
     kinds = {f.id: f.kind for f in model.factors}
     solves_bias = model.solves_bias  # once: it scans every factor
     seen: set[str] = set()
@@ -418,6 +422,8 @@ def check_model(model: Model) -> list[Problem]:
             p.append(
                 Problem(key, "factor ids must be letters, digits and '_' (e.g. 'staff_capability')")
             )
+        elif reserved(f.id):
+            p.append(Problem(key, reserved_message(f.id)))
         if f.group not in GROUPS:
             p.append(
                 Problem(

@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 
 import gmsim.xmile.builtins as bi
+from gmsim.core.names import printable, reserved, reserved_message, unprintable
 from gmsim.errors import ModelError, did_you_mean
 from gmsim.xmile.arrays import ArrayResolution
 from gmsim.xmile.expansion import Expansion
 from gmsim.xmile.expr import (
     Binary,
     Call,
+    Chain,
     EquationError,
     If,
     Node,
@@ -58,6 +60,9 @@ class _Flattener(ArrayResolution, Expansion):
         self.doc = doc
         self.path = doc.path
         self.pure = bi.VENSIM_PURE if is_vensim(doc) else bi.PURE
+        for d in doc.dimensions:
+            for name in (d.name, *d.elements):
+                self.check_name(name, d.line, "dimension" if name == d.name else "element")
         self.dims = {canonical(d.name): d for d in doc.dimensions}
         self.macros: dict[str, list[Macro]] = {}
         for m in doc.macros:
@@ -77,6 +82,22 @@ class _Flattener(ArrayResolution, Expansion):
     def error(self, line: int, message: str) -> ModelError:
         return ModelError(f"{self.path}:{line}: {message}")
 
+    def check_name(self, name: str, line: int, what: str, *, top: bool = False) -> None:
+        """Refuse a name that would act on a terminal, that a built-in would shadow (XMILE 3.5.5:
+        TIME, DT, STARTTIME, STOPTIME; also PI and INF), or (``top``) that a table column has."""
+        if bad := unprintable(name):
+            raise self.error(
+                line, f"{what} name '{printable(name)}' holds the control character {bad}; remove it"
+            )
+        if what in ("variable", "module") and identifier(name).upper() in bi.CONSTANTS:
+            raise self.error(
+                line,
+                f"{what} '{label(name)}' has the name of the built-in {identifier(name).upper()}, which "
+                f"equations would read instead of it; rename it, e.g. '{label(name)} value'",
+            )
+        if top and reserved(identifier(name)):
+            raise self.error(line, f"{what} {reserved_message(identifier(name))}")
+
     # -- model instances and modules ----------------------------------------------------------------
     def collect(
         self, section: ModelSection, prefix: str, behavior: Behavior, path: tuple[str, ...]
@@ -84,6 +105,9 @@ class _Flattener(ArrayResolution, Expansion):
         behavior = section.behavior or behavior
         connections: list[tuple[str, str, Variable]] = []
         for v in section.variables:
+            self.check_name(
+                v.name, v.line, "module" if v.kind == "module" else "variable", top=not prefix
+            )
             if v.kind == "module":
                 connections += self.module(v, prefix, behavior, path)
                 continue
@@ -278,6 +302,8 @@ class _Flattener(ArrayResolution, Expansion):
                     self.scalar(self.resolve(a, scope), scope),
                     self.scalar(self.resolve(b, scope), scope),
                 )
+            case Chain(ops=ops, args=args):
+                return Chain(ops, tuple(self.scalar(self.resolve(x, scope), scope) for x in args))
             case If(cond=c, then=a, otherwise=b):
                 return If(*(self.scalar(self.resolve(x, scope), scope) for x in (c, a, b)))
         raise self.fail(scope, "'*', ranges and @n may only appear inside [ ]")
@@ -357,21 +383,13 @@ class _Flattener(ArrayResolution, Expansion):
             case Unary(op=op, operand=x):
                 v = self.fold(x)
                 return None if v is None else (-v if op == "-" else v if op == "+" else float(v == 0))
-            case Binary(op=op, left=a, right=b) if op in ("+", "-", "*", "/", "^"):
-                x, y = self.fold(a), self.fold(b)
-                if x is None or y is None:
-                    return None
-                try:
-                    value = {
-                        "+": x + y,
-                        "-": x - y,
-                        "*": x * y,
-                        "/": x / y if y else math.nan,
-                        "^": x**y,
-                    }[op]
-                except (OverflowError, ZeroDivisionError):
-                    return None
-                return value if isinstance(value, float) and math.isfinite(value) else None
+            case Binary(op=op, left=a, right=b):
+                return _arithmetic(op, self.fold(a), self.fold(b))
+            case Chain(args=args):
+                value = self.fold(args[0])
+                for op, b in node.steps():
+                    value = _arithmetic(op, value, self.fold(b))
+                return value
         return None
 
     # -- calls ------------------------------------------------------------------------------------------
@@ -466,6 +484,23 @@ class _Flattener(ArrayResolution, Expansion):
             )
         self.arity(node, 1, 1, scope)
         return Lookup(gf, self.scalar(self.resolve(node.args[0], scope), scope))
+
+
+def _arithmetic(op: str, x: float | None, y: float | None) -> float | None:
+    """``x op y`` for ``+ - * / ^``, or ``None`` (unknown, another operator, not finite)."""
+    if x is None or y is None or op not in ("+", "-", "*", "/", "^"):
+        return None
+    try:
+        value = {
+            "+": x + y,
+            "-": x - y,
+            "*": x * y,
+            "/": x / y if y else math.nan,
+            "^": x**y,
+        }[op]
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return value if isinstance(value, float) and math.isfinite(value) else None
 
 
 def _items(resolved: list) -> Items:
