@@ -35,6 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from gmsim.core.names import unprintable
 from gmsim.errors import GmsimError, ModelError, Problem, did_you_mean
 
 __all__ = [
@@ -145,10 +146,18 @@ def check_keys(data: Mapping[str, Any], keys: Keys, key: tuple[str | int, ...]) 
             out.append(Problem((*key, name), f"expected a {type_name}, got {value!r}"))
         elif number(value) and not math.isfinite(value):
             out.append(Problem((*key, name), f"expected a finite number, got {value}"))
+        elif bad := _control(value, "" if name == "name" else "\n\t"):
+            out.append(Problem((*key, name), f"holds the control character {bad}; remove it"))
     for name, (_, type_name, required) in keys.items():
         if required and name not in data:
             out.append(Problem((*key, name), f"missing required key ({type_name})"))
     return out
+
+
+def _control(value: Any, allow: str) -> str | None:
+    """The first character of a string (or list of strings) that would act on a terminal."""
+    texts = [value] if isinstance(value, str) else value if strings(value) else []
+    return next((bad for t in texts if (bad := unprintable(t, allow=allow))), None)
 
 
 def located(problem: Problem, path: str | os.PathLike | None, text: str | None) -> Problem:
