@@ -47,6 +47,11 @@ LIMITS: dict[str, Limit] = {
         "solver steps in one run (horizon / dt)",
         "use a larger `dt` or a shorter horizon",
     ),
+    "expression_depth": Limit(
+        200,
+        "levels an XMILE equation nests (parentheses, IF, calls, signs, operators inside one another)",
+        "split the equation into helper variables, each a part of it",
+    ),
 }
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 import gmsim.xmile.builtins as bi
-from gmsim.xmile.expr import Binary, Call, If, Num, Unary
+from gmsim.xmile.expr import Binary, Call, Chain, If, Num, Unary
 from gmsim.xmile.flat import ActiveInitial, Delayed, Initial, Items, Lookup, Previous, Ref, Select
 
 __all__ = ["Compiled", "Compiler", "History"]
@@ -207,6 +207,28 @@ class Compiler:
         if node.op == "-":
             return lambda v, t: a(v, t) - b(v, t)
         return lambda v, t: op(a(v, t), b(v, t))
+
+    def _chain(self, node: Chain) -> Compiled:
+        """Left to right, as nested :class:`Binary` nodes would be (same numbers), in one loop."""
+        ops = [self.pure["MOD"][2] if op == "MOD" else _OPS[op] for op in node.ops]
+        parts = [self.compile(x) for x in node.args]
+        acc, k = parts[0], 1
+        while k < len(parts) and isinstance(acc, float) and isinstance(parts[k], float):
+            with np.errstate(all="ignore"):
+                acc = float(ops[k - 1](acc, parts[k]))
+            k += 1
+        if k == len(parts):
+            return acc
+        first = self._fn(acc)
+        steps = tuple((ops[j - 1], parts[j], isinstance(parts[j], float)) for j in range(k, len(parts)))
+
+        def chain(v, t):
+            value = first(v, t)
+            for op, x, constant in steps:
+                value = op(value, x if constant else x(v, t))
+            return value
+
+        return chain
 
     def _if(self, node: If) -> Compiled:
         c, a, b = (self._fn(self.compile(x)) for x in (node.cond, node.then, node.otherwise))

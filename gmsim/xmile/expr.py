@@ -2,11 +2,18 @@
 
 Nothing here evaluates anything: :func:`parse` turns equation text into small
 frozen nodes (:class:`Num`, :class:`Var`, :class:`Call`, :class:`Unary`,
-:class:`Binary`, :class:`If`) that later stages resolve and compile into numpy
-code. Operator precedence follows XMILE 1.0, section 3.3.1, from loosest to
+:class:`Binary`, :class:`Chain`, :class:`If`) that later stages resolve and
+compile into numpy code. Operator precedence follows XMILE 1.0, section 3.3.1, from loosest to
 tightest: ``OR``, ``AND``, ``= <>``, ``< <= > >=``, ``+ -``, ``* / MOD``,
 unary ``+ - NOT``, and ``^`` (right-associative, so ``-2^2`` is ``-4`` and
 ``2^3^2`` is ``2^9``). ``{...}`` is a comment.
+
+Three or more operands of one precedence (``a + b - c + d``, common in
+generated models, thousands long) make one flat :class:`Chain`, not a tree
+thousands deep, so no stage recurses once per term. What does nest
+(parentheses, IF, calls, signs, ``^``) is refused beyond the limit
+``expression_depth`` of :mod:`gmsim.limits`, with a message, before any
+stage could run out of stack.
 
 Examples
 --------
@@ -25,10 +32,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gmsim.errors import EquationError
+from gmsim.limits import LimitError, check, limit
 
 __all__ = [
     "Binary",
     "Call",
+    "Chain",
     "DimPosition",
     "EquationError",
     "If",
@@ -88,6 +97,28 @@ class Binary:
 
 
 @dataclass(frozen=True)
+class Chain:
+    """``args[0] ops[0] args[1] ops[1] args[2] ...``, worked out left to right.
+
+    Three or more operands joined by left-associative operators of one
+    precedence (``a + b - c`` is ``(a + b) - c``); ``len(ops) == len(args) - 1``.
+    Two operands make a :class:`Binary`.
+
+    Examples
+    --------
+    >>> parse("a - b + 2").ops
+    ('-', '+')
+    """
+
+    ops: tuple[str, ...]
+    args: tuple[Node, ...]
+
+    def steps(self) -> Iterator[tuple[str, Node]]:
+        """Each operator with its right operand, in order (the first operand is ``args[0]``)."""
+        return zip(self.ops, self.args[1:], strict=True)
+
+
+@dataclass(frozen=True)
 class If:
     """``IF cond THEN then ELSE otherwise``."""
 
@@ -116,34 +147,37 @@ class DimPosition:
     position: int
 
 
-Node = Num | Var | Call | Unary | Binary | If | Star | Range | DimPosition
+Node = Num | Var | Call | Unary | Binary | Chain | If | Star | Range | DimPosition
+
+
+def _parts(node: Node) -> tuple[Node, ...]:
+    match node:
+        case Var(subscripts=subs) if subs:
+            return subs
+        case Call(args=args) | Chain(args=args):
+            return args
+        case Unary(operand=x):
+            return (x,)
+        case Binary(left=a, right=b) | Range(start=a, stop=b):
+            return (a, b)
+        case If(cond=c, then=a, otherwise=b):
+            return (c, a, b)
+    return ()
 
 
 def walk(node: Node) -> Iterator[Node]:
-    """Every node of a tree, parents before children.
+    """Every node of a tree, parents before children (depth first, left to right; no recursion).
 
     Examples
     --------
     >>> [type(n).__name__ for n in walk(parse("a + f(b)"))]
     ['Binary', 'Var', 'Call', 'Var']
     """
-    yield node
-    match node:
-        case Var(subscripts=subs) if subs:
-            for s in subs:
-                yield from walk(s)
-        case Call(args=args):
-            for a in args:
-                yield from walk(a)
-        case Unary(operand=x):
-            yield from walk(x)
-        case Binary(left=a, right=b) | Range(start=a, stop=b):
-            yield from walk(a)
-            yield from walk(b)
-        case If(cond=c, then=a, otherwise=b):
-            yield from walk(c)
-            yield from walk(a)
-            yield from walk(b)
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(_parts(n)))
 
 
 def names_in(node: Node) -> set[str]:
@@ -273,11 +307,22 @@ _MISTAKES = {
 }
 
 
+def _joined(ops: list[str], args: list[Node]) -> Node:
+    """The operands of one precedence parsed so far, as one node."""
+    if not ops:
+        return args[0]
+    if len(ops) == 1:
+        return Binary(ops[0], args[0], args[1])
+    return Chain(tuple(ops), tuple(args))
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
+        self.deepest = limit("expression_depth")
 
     @property
     def token(self) -> Token:
@@ -299,7 +344,25 @@ class _Parser:
         return self.take()
 
     def expression(self, rbp: int = 0) -> Node:
-        left = self.prefix()
+        """The expression of operators binding tighter than ``rbp`` that starts here.
+
+        Operands of one precedence are collected into one list (a :class:`Chain`);
+        each nested sub-expression is one level of ``expression_depth``.
+        """
+        self.depth += 1
+        if self.depth > self.deepest:
+            try:
+                check(
+                    "expression_depth",
+                    self.depth,
+                    "the nesting of this equation (parentheses, IF, calls, signs and operators "
+                    "inside one another)",
+                )
+            except LimitError as exc:
+                raise EquationError(str(exc), equation=self.text, position=self.token.position) from None
+        ops: list[str] = []
+        args = [self.prefix()]
+        level = 0
         while True:
             token = self.token
             if token.kind == "op" and token.text in _MISTAKES:
@@ -307,10 +370,18 @@ class _Parser:
             op = token.text if token.kind in ("op", "keyword") else None
             lbp = _BINARY.get(op, 0) if op else 0
             if lbp <= rbp:
-                return left
+                self.depth -= 1
+                return _joined(ops, args)
             self.take()
             right = self.expression(lbp - 1 if op == "^" else lbp)
-            left = Binary(op, left, right)
+            if op == "^" or lbp != level:  # right-associative, or a looser operator: a new chain
+                args, ops = [_joined(ops, args)], []
+            if op == "^":
+                args, level = [Binary(op, args[0], right)], 0
+            else:
+                ops.append(op)
+                args.append(right)
+                level = lbp
 
     def prefix(self) -> Node:
         token = self.take()

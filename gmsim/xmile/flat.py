@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gmsim.xmile.expr import Binary, Call, If, Node, Num, Unary
+from gmsim.xmile.expr import Binary, Call, Chain, If, Node, Num, Unary
 from gmsim.xmile.reader import GraphicalFunction
 
 __all__ = [
@@ -94,7 +94,7 @@ class ActiveInitial:
 def children(node) -> tuple:
     """The direct sub-nodes of a resolved node."""
     match node:
-        case Call(args=args):
+        case Call(args=args) | Chain(args=args):
             return args
         case Unary(operand=x):
             return (x,)

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import networkx as nx
 import numpy as np
 
-from gmsim.xmile.expr import Binary, Call, If, Num, Unary, Var
+from gmsim.xmile.expr import Binary, Call, Chain, If, Num, Unary, Var
 from gmsim.xmile.flat import (
     ActiveInitial,
     Delayed,
@@ -83,6 +83,11 @@ def value_sign(node, signs: Mapping[str, int] | None = None) -> int:
             return sa if sa == sb else 0
         case Binary(op="^", left=a):
             return 1 if value_sign(a, signs) == 1 else 0
+        case Chain(args=args):  # as the nested Binary nodes it stands for
+            sign = value_sign(args[0], signs)
+            for op, b in node.steps():
+                sign = _sign_step(op, sign, value_sign(b, signs))
+            return sign
         case Call(name=name) if name in ("EXP", "SQRT", "ABS", "PI", "DT", "TIME"):
             return 1
         case Lookup(gf=gf) if min(gf.y) >= 0:
@@ -146,6 +151,12 @@ def polarity(
         ):
             exponent = b.value if isinstance(b, Num) else -b.operand.value
             return _times(p(a), int(np.sign(exponent))) if value_sign(a) == 1 else _zero(p(a))
+        case Chain(args=args):  # as the nested Binary nodes it stands for
+            pa, sa = p(args[0]), value_sign(args[0])
+            for op, b in node.steps():
+                pb, sb = p(b), value_sign(b)
+                pa, sa = _polarity_step(op, pa, sa, pb, sb), _sign_step(op, sa, sb)
+            return pa
         case If(cond=c, then=a, otherwise=b):
             return _join(_zero(p(c)), _join(p(a), p(b)))
         case Call(name=name, args=args):
@@ -191,18 +202,49 @@ def _constant(node, values: Mapping[str, float]) -> float | None:
         case Unary(op="-" | "+" as op, operand=x):
             v = _constant(x, values)
             return None if v is None else (-v if op == "-" else v)
-        case Binary(op="+" | "-" | "*" | "/" | "^" as op, left=a, right=b):
-            x, y = _constant(a, values), _constant(b, values)
-            if x is None or y is None:
-                return None
-            with np.errstate(all="ignore"):
-                out = {"+": x + y, "-": x - y, "*": x * y}.get(op)
-                if op == "/":
-                    out = x / y if y else None
-                elif op == "^":
-                    out = float(np.power(x, y)) if x > 0 or float(y).is_integer() else None
-            return out if out is not None and np.isfinite(out) else None
+        case Binary(op=op, left=a, right=b):
+            return _arithmetic(op, _constant(a, values), _constant(b, values))
+        case Chain(args=args):
+            out = _constant(args[0], values)
+            for op, b in node.steps():
+                out = _arithmetic(op, out, _constant(b, values))
+            return out
     return None
+
+
+def _arithmetic(op: str, x: float | None, y: float | None) -> float | None:
+    """``x op y`` for ``+ - * / ^`` when finite, else ``None``."""
+    if x is None or y is None or op not in ("+", "-", "*", "/", "^"):
+        return None
+    with np.errstate(all="ignore"):
+        out = {"+": x + y, "-": x - y, "*": x * y}.get(op)
+        if op == "/":
+            out = x / y if y else None
+        elif op == "^":
+            out = float(np.power(x, y)) if x > 0 or float(y).is_integer() else None
+    return out if out is not None and np.isfinite(out) else None
+
+
+def _sign_step(op: str, sa: int, sb: int) -> int:
+    """:func:`value_sign` of ``a op b`` from the signs of ``a`` and ``b``."""
+    if op in ("*", "/"):
+        return sa * sb
+    if op == "+":
+        return sa if sa == sb else 0
+    return 0
+
+
+def _polarity_step(op: str, pa: int | None, sa: int, pb: int | None, sb: int) -> int | None:
+    """:func:`polarity` of ``a op b`` from the polarities and value signs of ``a`` and ``b``."""
+    if op == "+":
+        return _join(pa, pb)
+    if op == "-":
+        return _join(pa, _neg(pb))
+    if op == "*":
+        return _join(_times(pa, sb), _times(pb, sa))
+    if op == "/":
+        return _join(_times(pa, sb), _times(_neg(pb), sa))
+    return _zero(_join(pa, pb))
 
 
 def constant_signs(
