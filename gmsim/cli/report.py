@@ -17,8 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "write one HTML file that opens anywhere with no network: the model in a paragraph and its "
         "causal loop diagram, the factor table with the paper's sections, the scenarios compared "
         "(figures, end-of-run levels and differences, a sentence per scenario), the feedback loops "
-        "and which of them drive each run, and, with --spec, Monte Carlo bands. Without --scenario: "
-        f"{', '.join(DEFAULT_SCENARIOS)}.",
+        "and which of them drive each run, and, with --spec, Monte Carlo bands; with --data, an "
+        "agency's observed points beside the runs, and with --calibration, a calibration's fit, "
+        "its estimates with their intervals and the parameters the data cannot pin. Without "
+        f"--scenario: {', '.join(DEFAULT_SCENARIOS)}.",
     )
     add_model_argument(p)
     add_scenarios_argument(p)
@@ -29,6 +31,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--runs", type=int, metavar="N", help="Monte Carlo runs (default: the spec's)")
     p.add_argument("--seed", type=int, metavar="N", help="Monte Carlo seed (default: the spec's)")
+    p.add_argument(
+        "--data",
+        metavar="FILE",
+        help="an agency's observed series (CSV: time first, one column per factor id), drawn beside the runs",
+    )
+    p.add_argument(
+        "--observe",
+        action="append",
+        metavar="MAP",
+        help="map a column of --data onto a factor: COLUMN=FACTOR[,scale=S|fit][,offset=B|fit]; repeat",
+    )
+    p.add_argument(
+        "--calibration",
+        metavar="DIR",
+        help="a folder written by `gmsim calibrate`: its fit, estimates and what the data cannot pin",
+    )
     p.add_argument("--title", help="the report's title (default: the model's name)")
     add_run_options(p)
     p.add_argument(
@@ -49,6 +67,9 @@ def main(args: argparse.Namespace) -> int:
         seed=args.seed,
         out=args.out,
         title=args.title,
+        data=args.data,
+        observe=args.observe,
+        calibration=args.calibration,
         **run_options(args),
     )
     size = path.stat().st_size / 1e6

@@ -33,7 +33,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from gmsim.evidence.data import check_horizon, read_data
+from gmsim.evidence.data import ObservedData, check_horizon, read_data
 from gmsim.plot.observed import overlay_observed
 
 __all__ = [
@@ -48,7 +48,7 @@ Levels = pd.DataFrame | str | os.PathLike
 
 
 def observed_levels(
-    path: str | os.PathLike,
+    path: str | os.PathLike | ObservedData,
     time: np.ndarray,
     series: Mapping[str, np.ndarray],
     variables: Sequence[str],
@@ -60,9 +60,10 @@ def observed_levels(
 
     ``time`` and ``series`` are the run the points go beside (a fitted map is
     fitted to it); ``variables`` are the model's variable names, which the
-    file's columns (or their maps, ``observe``) must name.
+    file's columns (or their maps, ``observe``) must name. ``path`` may also be
+    data read already (:func:`~gmsim.evidence.data.read_data`).
     """
-    data = read_data(path, variables, observe=observe)
+    data = path if isinstance(path, ObservedData) else read_data(path, variables, observe=observe)
     check_horizon(data, float(time[0]), float(time[-1]), unit)
     model = {
         f: np.interp(data.time, time, np.asarray(series[f], float).reshape(-1))
@@ -89,7 +90,7 @@ def run_levels(result, path: str | os.PathLike, *, observe: Iterable[str] | None
 
 def comparison_levels(
     frame: pd.DataFrame,
-    path: str | os.PathLike,
+    path: str | os.PathLike | ObservedData,
     *,
     baseline: str | None = None,
     observe: Iterable[str] | None = None,

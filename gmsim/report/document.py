@@ -12,7 +12,11 @@ writes a page with
 4. the feedback loops and which of them drive each run (Loops That Matter),
    and how a scenario shifts that dominance;
 5. with an uncertainty spec, Monte Carlo bands and the share of runs in
-   which each scenario beats the baseline.
+   which each scenario beats the baseline;
+6. with an agency's data file, its observed points beside the runs; with a
+   calibration folder (``gmsim calibrate --out DIR``), the fit, the estimates
+   with their intervals and the parameters the data cannot pin
+   (:mod:`gmsim.report.evidence`).
 
 Figures are embedded PNGs and the style sheet is inline, so the file opens
 anywhere with no network; it holds no script. Text from model, scenario and
@@ -37,10 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from gmsim.analysis.comparison import compare
-from gmsim.errors import GmsimError, OutputError, ScenarioError
+from gmsim.errors import DataError, GmsimError, OutputError, ScenarioError
 from gmsim.factor.model import Model
 from gmsim.files.output import check_file_target, write_file
 from gmsim.plot.results import OUTCOMES
+from gmsim.report.evidence import evidence_section, read_calibration, read_observed
 from gmsim.report.html import page, tag
 from gmsim.report.loops import analyse_loops, loop_section
 from gmsim.report.sections import (
@@ -127,6 +132,9 @@ def write_report(
     stop: float | None = None,
     dt: float | None = None,
     method: str | None = None,
+    data: str | os.PathLike | None = None,
+    observe: Iterable[str] | None = None,
+    calibration: str | os.PathLike | None = None,
 ) -> Path:
     """Run the baseline and ``scenarios`` on ``model`` and write one self-contained HTML report.
 
@@ -147,6 +155,14 @@ def write_report(
         The page's title (default: the model's name).
     start, stop, dt, method
         Run settings shared by every run (default: the model's).
+    data : path, optional
+        An agency's data file (:mod:`gmsim.evidence.data`): its observed points
+        are drawn beside the runs, in a section of their own.
+    observe : iterable of str, optional
+        Maps of the data file's columns onto factors (``COLUMN=FACTOR,scale=fit,...``).
+    calibration : path, optional
+        A folder written by ``gmsim calibrate``: the section shows its fit, its
+        estimates with their 95 % intervals and what the data cannot pin.
 
     Returns
     -------
@@ -160,6 +176,8 @@ def write_report(
     ScenarioError, SpecError, ModelError
         For an unknown scenario, spec or model, or one that does not fit, with
         the file and line and a suggestion.
+    DataError
+        Before anything runs, for a bad data file or calibration folder.
     """
     path = _check_out(out)
     model = _as_model(model)
@@ -180,6 +198,21 @@ def write_report(
         "dt": sim.dt if dt is None else dt,
         "method": method or sim.method,
     }
+    if observe and data is None:
+        raise DataError("`observe` maps the columns of a data file; give the file as `data` (--data)")
+    observed = (
+        None
+        if data is None
+        else read_observed(
+            data,
+            model.factor_ids,
+            settings["start"],
+            settings["stop"],
+            observe=observe,
+            unit=model.time_unit,
+        )
+    )
+    fitted = None if calibration is None else read_calibration(calibration)
     variables = _headline(model)
     labels = {f.id: f.label for f in model}
     frame = compare(model, chosen, baseline="baseline", **settings)
@@ -200,6 +233,12 @@ def write_report(
             **settings,
         )
     heading = title or model.name
+    number = 6 if mc is not None else 5
+    extra = (
+        (("evidence", f"{number}. Observed data and the fit"),)
+        if observed is not None or fitted is not None
+        else ()
+    )
     body = [
         tag(
             "header",
@@ -213,13 +252,14 @@ def write_report(
             ),
             class_="title",
         ),
-        contents(mc is not None),
+        contents(mc is not None, extra),
         glance(frame, variables, labels, mc),
         model_section(model, analysis.loops),
         factor_section(model),
         scenario_section(frame, chosen, variables, labels),
         loop_section(analysis, variable=variables[0], label=labels[variables[0]]),
         uncertainty_section(mc, variables, labels) if mc is not None else "",
+        evidence_section(frame, data=observed, calibration=fitted, number=number) if extra else "",
         footer(model, chosen, settings, mc),
     ]
     write_file(path, page(heading, *body), example="report.html")

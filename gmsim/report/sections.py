@@ -451,7 +451,7 @@ def glance(frame: pd.DataFrame, variables: list[str], labels: dict[str, str], mc
     return esc([tag("h2", "At a glance", id="glance"), tag("ul", [tag("li", x) for x in items])])
 
 
-def contents(with_uncertainty: bool) -> Html:
+def contents(with_uncertainty: bool, extra: tuple[tuple[str, str], ...] = ()) -> Html:
     entries = [
         ("glance", "At a glance"),
         ("model", "1. The model"),
@@ -461,6 +461,7 @@ def contents(with_uncertainty: bool) -> Html:
     ]
     if with_uncertainty:
         entries.append(("uncertainty", "5. How sure are these results?"))
+    entries += extra
     return tag(
         "nav",
         tag("strong", "Contents"),
