@@ -218,3 +218,49 @@ def test_a_large_graph_builds_no_dense_matrix():
             assert value.size <= 4 * len(model.links), name
     for dense in ("S", "T", "D", "O", "M", "Z", "S_add", "source"):
         assert dense not in vars(st), dense  # never built: the sparse path does not ask for it
+
+
+def test_the_kernels_own_exp_and_log_agree_with_the_library_to_an_ulp_or_two(kernel):
+    from gmsim.factor import kernel_numba as kn
+
+    rng = np.random.default_rng(3)
+    xs = np.concatenate([rng.uniform(-700, 700, 2000), rng.uniform(-1, 1, 2000), [0.0, -708.0, 709.0]])
+    assert max(abs(kn._exp(x) / np.exp(x) - 1) for x in xs) < 5e-16
+    ys = np.concatenate([np.exp(rng.uniform(-700, 700, 2000)), rng.uniform(0.5, 2.0, 2000), [1.0, 2.0]])
+    assert max(abs(kn._log(y) - np.log(y)) / max(abs(np.log(y)), 1.0) for y in ys) < 5e-16
+    assert kn._log(1.0) == 0.0 and kn._exp(0.0) == 1.0
+    # S_p on its clipped path against the formula in numpy, for the steepness range of the model file
+    for p in (1.0, 2.5, 8.0, 20.0):
+        us = rng.uniform(-3, 3, 500)
+        exact = us * (1 + np.abs(2 * us) ** p) ** (-1 / p) + 0.5
+        fast = np.array([kn._saturate_clipped(u, p) for u in us])
+        np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-14)
+
+
+def test_a_runs_numbers_do_not_depend_on_the_runs_beside_it(kernel):
+    """Runs are stepped in tiles (runs innermost): in a partial tile or in blocks of any size a run
+    gives the same bits; alone, its parameters are assembled by a matrix product of another shape
+    (the resting inputs' solve), whose rounding may differ in the last bit."""
+    system = gmsim.load_model().compile()
+    rng = np.random.default_rng(5)
+    runs = 2 * kernel_tile() + 7
+    batch = {
+        f"weight:{name}": np.clip(link.weight * rng.uniform(0.8, 1.2, runs), -1, 1)
+        for name, link in zip(system.link_names, system.links, strict=True)
+    }
+    params = system.parameters(batch)
+    whole = solve(system, params, RunSettings(start=0, stop=24, dt=0.25, method="rk4"))
+    blocks = solve(system, params, RunSettings(start=0, stop=24, dt=0.25, method="rk4", block=5))
+    assert np.array_equal(whole.values, blocks.values)
+    alone = solve(
+        system,
+        system.parameters({k: v[runs - 1 : runs] for k, v in batch.items()}),
+        RunSettings(start=0, stop=24, dt=0.25, method="rk4"),
+    )
+    np.testing.assert_allclose(alone.values[0], whole.values[runs - 1], rtol=0, atol=1e-14)
+
+
+def kernel_tile() -> int:
+    from gmsim.factor.kernel_numba import TILE
+
+    return TILE

@@ -1,4 +1,4 @@
-"""The compiled loop of a factor system: fixed steps of a whole segment, run by run (numba).
+"""The compiled loop of a factor system: fixed steps of a whole segment, runs innermost (numba).
 
 Imported only by :mod:`gmsim.factor.kernel` when numba is installed. Every
 function is compiled once per machine (``cache=True``) and is generic over the
@@ -6,8 +6,13 @@ model: the structure comes in as index arrays (compressed columns), so no model
 triggers a new compilation. The loop releases the GIL (``nogil=True``): the
 engine's thread blocks run it on every core at once.
 
-The equations are those of :mod:`gmsim.factor.system`, evaluated for one run at a
-time with the operations in the numpy path's order, so both agree to rounding.
+A batch is stepped in tiles of :data:`TILE` runs with the runs innermost: each
+state, weight and rate of a tile is a row of ``TILE`` numbers, so the model's
+structure is read once per tile instead of once per run and the arithmetic
+over a row is done with SIMD instructions. The equations are those of
+:mod:`gmsim.factor.system`, with each run's operations in the numpy path's
+order, so both agree to rounding and a run's numbers do not depend on the
+other runs of its tile or on the tile size.
 """
 
 from __future__ import annotations
@@ -15,18 +20,84 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["integrate_segment"]
+__all__ = ["TILE", "integrate_segment"]
+
+TILE = 32  # runs per tile: a tile's states, stages and rates stay in the L1/L2 cache
 
 
-@nb.njit(cache=True, nogil=True)
-def _saturate(u, p, clip):
-    if clip:
-        if u > 1e3:
-            u = 1e3
-        elif u < -1e3:
-            u = -1e3
-        a = (abs(u) * 2.0) ** p
-        return u * (a + 1.0) ** (-1.0 / p) + 0.5
+# exp and log after fdlibm (Sun Microsystems, 1993): range reduction by ln 2, then its polynomials
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds a double to an integer kept in its low bits
+_MAGIC_BITS = 0x4338000000000000
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_SQRT2 = 1.4142135623730951
+_P1, _P2, _P3, _P4, _P5 = (
+    1.66666666666666019037e-01,
+    -2.77777777770155933842e-03,
+    6.61375632143793436117e-05,
+    -1.65339022054652515390e-06,
+    4.13813679705723846039e-08,
+)
+_LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7 = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+
+
+@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _exp(x):
+    """``e**x`` without a library call (fdlibm's e_exp.c), so a row of them is done in SIMD."""
+    x = min(max(x, -708.0), 709.0)
+    shifted = x * _INV_LN2 + _MAGIC
+    k = shifted - _MAGIC
+    hi = x - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+    bits = (np.float64(shifted).view(np.int64) - _MAGIC_BITS + 1023) << 52
+    return y * np.int64(bits).view(np.float64)
+
+
+@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _log(x):
+    """``ln x`` of a positive ``x`` without a library call (fdlibm's e_log.c); 0 gives about -709."""
+    b = np.float64(x).view(np.int64)
+    e = (b >> 52) - 1023
+    m = np.int64((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
+    big = m > _SQRT2
+    m = m * 0.5 if big else m
+    e = e + 1 if big else e
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    R = t2 + t1
+    hfsq = 0.5 * f * f
+    dk = np.int64(e + _MAGIC_BITS).view(np.float64) - _MAGIC
+    return dk * _LN2_HI - ((hfsq - (s * (hfsq + R) + dk * _LN2_LO)) - f)
+
+
+@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _saturate_clipped(u, p):
+    """``S_p(u)`` for ``p <= 50`` with ``u`` clipped to [-1e3, 1e3]: no overflow, and no call."""
+    u = min(max(u, -1e3), 1e3)
+    a = _exp(p * _log(abs(u) * 2.0))
+    return u * _exp(_log(a + 1.0) * (-1.0 / p)) + 0.5
+
+
+@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _saturate(u, p):
+    """``S_p(u)`` for any ``p``: the power may overflow, and the limit ``1/|2u|`` is taken then."""
     two = abs(2.0 * u)
     scale = (1.0 + two**p) ** (-1.0 / p)
     if not (np.isfinite(scale) and scale > 0.0):
@@ -34,104 +105,149 @@ def _saturate(u, p, clip):
     return u * scale + 0.5
 
 
-@nb.njit(cache=True, nogil=True)
-def _combine(ptr, idx, val, col, y):
-    """``y @ X[:, col]`` of a matrix ``X`` in compressed columns ``(ptr, idx, val)``."""
-    acc = 0.0
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _combine(ptr, idx, val, col, y, acc, w):
+    """``acc[:w] = y @ X[:, col]`` for a tile (rows of ``y`` are states) of ``X`` in compressed columns."""
+    for r in range(w):
+        acc[r] = 0.0
     for q in range(ptr[col], ptr[col + 1]):
-        acc += y[idx[q]] * val[q]
-    return acc
+        row = idx[q]
+        v = val[q]
+        for r in range(w):
+            acc[r] += y[row, r] * v
 
 
-@nb.njit(cache=True, nogil=True)
-def _rhs(y, dy, yf, u, nec, zf, ds, held_idx, held_row, r, sizes, links, mods, delays, flows, numbers):
-    """``dy/dt`` of run ``r`` at states ``y`` (held states taken from ``held_row``)."""
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile):
+    """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs)."""
+    yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp = t
     ne, ns, nd = sizes[0], sizes[1], sizes[2]
     n = y.shape[0]
     src_ptr, src_idx, src_val, effect, additive, moderated, necessary = links
     mod_ptr, mod_idx, mod_val = mods
     dly_ptr, dly_idx, dly_val = delays
     z_ptr, z_idx, z_val, times_ptr, times_idx, gap_ptr, gap_idx, f_ptr, f_idx, f_val, decided = flows
-    weights, bias, rates, fall_rates, asym, flow_rates, steep, clip = numbers
-    wr = weights[r if weights.shape[0] > 1 else 0]
+    asym, clip = tile
     for i in range(n):
-        yf[i] = y[i]
-    vr = r if held_row.shape[1] > 1 else 0
+        for r in range(TILE):
+            yf[i, r] = y[i, r]
+    per_run = held_row.shape[1] > 1
     for j in range(held_idx.shape[0]):
-        yf[held_idx[j]] = held_row[j, vr]
-    br = bias[r]
+        for r in range(TILE):
+            yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
     for i in range(ne):
-        u[i] = br[i]
-        nec[i] = 1.0
+        for r in range(TILE):
+            u[i, r] = br[i, r]
+            nec[i, r] = 1.0
     for li in range(effect.shape[0]):
-        z = _combine(src_ptr, src_idx, src_val, li, yf)
-        w = wr[li]
+        _combine(src_ptr, src_idx, src_val, li, yf, z, TILE)
         e = effect[li]
         if additive[li]:
-            u[e] += z * w
+            for r in range(TILE):
+                u[e, r] += z[r] * wt[li, r]
         k = moderated[li]
         if k >= 0:
-            m = 1.0 + _combine(mod_ptr, mod_idx, mod_val, k, yf)
-            if m < 0.0:
-                m = 0.0
-            u[e] += z * w * (m - 1.0)
+            _combine(mod_ptr, mod_idx, mod_val, k, yf, m, TILE)
+            for r in range(TILE):
+                mr = 1.0 + m[r]
+                if mr < 0.0:
+                    mr = 0.0
+                u[e, r] += z[r] * wt[li, r] * (mr - 1.0)
         if necessary[li]:
-            nec[e] *= 1.0 - w + w * z
-    p = steep[r if steep.shape[0] > 1 else 0]
-    rr = rates[r]
-    fr = fall_rates[r if fall_rates.shape[0] > 1 else 0]
+            for r in range(TILE):
+                nec[e, r] *= 1.0 - wt[li, r] + wt[li, r] * z[r]
     for i in range(ne):
-        first = nec[i] * _saturate(u[i], p, clip) - yf[i]
-        dy[i] = first * (fr[i] if asym and not first > 0 else rr[i])
+        if clip:
+            for r in range(TILE):
+                z[r] = _saturate_clipped(u[i, r], pp[r])
+        else:
+            for r in range(TILE):
+                z[r] = _saturate(u[i, r], pp[r])
+        for r in range(TILE):
+            first = nec[i, r] * z[r] - yf[i, r]
+            dy[i, r] = first * (fr[i, r] if asym and not first > 0 else rr[i, r])
     for j in range(nd - ne - ns):
-        first = _combine(dly_ptr, dly_idx, dly_val, j, yf) - yf[ne + ns + j]
-        dy[ne + ns + j] = first * (fr[ne + j] if asym and not first > 0 else rr[ne + j])
+        _combine(dly_ptr, dly_idx, dly_val, j, yf, z, TILE)
+        s = ne + ns + j
+        for r in range(TILE):
+            first = z[r] - yf[s, r]
+            dy[s, r] = first * (fr[ne + j, r] if asym and not first > 0 else rr[ne + j, r])
     if ns:
         for c in range(z_ptr.shape[0] - 1):
-            zf[c] = _combine(z_ptr, z_idx, z_val, c, yf)
+            _combine(z_ptr, z_idx, z_val, c, yf, zf[c], TILE)
         for k in range(ns):
-            ds[k] = 0.0
-        qr = flow_rates[r]
+            for r in range(TILE):
+                ds[k, r] = 0.0
         for f in range(times_ptr.shape[0] - 1):
-            unit = 1.0
+            for r in range(TILE):
+                unit[r] = 1.0
             for q in range(times_ptr[f], times_ptr[f + 1]):
-                unit *= zf[times_idx[q]]
+                c = times_idx[q]
+                for r in range(TILE):
+                    unit[r] *= zf[c, r]
             for q in range(gap_ptr[f], gap_ptr[f + 1]):
-                unit *= 1.0 - zf[gap_idx[q]]
-            unit *= qr[f]
+                c = gap_idx[q]
+                for r in range(TILE):
+                    unit[r] *= 1.0 - zf[c, r]
+            for r in range(TILE):
+                unit[r] *= qr[f, r]
             for q in range(f_ptr[f], f_ptr[f + 1]):
-                ds[f_idx[q]] += unit * f_val[q]
+                k = f_idx[q]
+                v = f_val[q]
+                for r in range(TILE):
+                    ds[k, r] += unit[r] * v
         for k in range(ns):
-            level = yf[ne + k]
-            d = ds[k]
-            if (level >= 1.0 and d > 0.0) or (level <= 0.0 and d < 0.0):
-                d = 0.0
-            dy[ne + k] = d
+            for r in range(TILE):
+                level = yf[ne + k, r]
+                d = ds[k, r]
+                if (level >= 1.0 and d > 0.0) or (level <= 0.0 and d < 0.0):
+                    d = 0.0
+                dy[ne + k, r] = d
     for i in range(nd, n):
-        dy[i] = 0.0
+        for r in range(TILE):
+            dy[i, r] = 0.0
     for j in range(decided.shape[0]):
-        dy[decided[j]] = 0.0
+        for r in range(TILE):
+            dy[decided[j], r] = 0.0
     for j in range(held_idx.shape[0]):
-        dy[held_idx[j]] = 0.0
+        for r in range(TILE):
+            dy[held_idx[j], r] = 0.0
 
 
-@nb.njit(cache=True, nogil=True)
-def _observe(y, yf, out, held_idx, held_row, r, obs_ptr, obs_idx, obs_val, states):
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _observe(y, yf, saved, row, held_idx, held_row, r0, w, observed, acc):
+    """Write the tile's saved variables (or states) at ``y`` into ``saved[row, r0:r0 + w]``."""
+    obs_ptr, obs_idx, obs_val, states = observed
     n = y.shape[0]
     for i in range(n):
-        yf[i] = y[i]
-    vr = r if held_row.shape[1] > 1 else 0
+        for r in range(w):
+            yf[i, r] = y[i, r]
+    per_run = held_row.shape[1] > 1
     for j in range(held_idx.shape[0]):
-        yf[held_idx[j]] = held_row[j, vr]
+        for r in range(w):
+            yf[held_idx[j], r] = held_row[j, r0 + r if per_run else 0]
+    out = saved[row]
     if states:
         for i in range(n):
-            out[i] = yf[i]
+            for r in range(w):
+                out[r0 + r, i] = yf[i, r]
     else:
         for v in range(obs_ptr.shape[0] - 1):
-            out[v] = _combine(obs_ptr, obs_idx, obs_val, v, yf)
+            _combine(obs_ptr, obs_idx, obs_val, v, yf, acc, w)
+            for r in range(w):
+                out[r0 + r, v] = acc[r]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _load(dst, src, r0, w):
+    """``dst[:, :w]`` = the tile's rows of ``src`` (runs, columns) transposed; one row of ``src`` is shared."""
+    shared = src.shape[0] == 1
+    for c in range(src.shape[1]):
+        for r in range(dst.shape[1]):
+            dst[c, r] = src[0 if shared else r0 + min(r, w - 1), c]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def integrate_segment(
     rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
     observed, sizes, links, mods, delays, flows, numbers,
@@ -143,52 +259,108 @@ def integrate_segment(
     gives the held states' values at each right-hand-side time (rk4: the step's
     start, middle and end; euler: its start), ``held_saves`` at each save.
     """
-    obs_ptr, obs_idx, obs_val, states = observed
-    n = y.shape[0 + 1]
-    ne = sizes[0]
+    weights, bias, rates, fall_rates, asym, flow_rates, steep, clip = numbers
+    B, n = y.shape
+    ne, ns = sizes[0], sizes[1]
     n_steps = step_h.shape[0]
     n_saves = save_rows.shape[0]
     per_step = 3 if rk4 else 1
-    yf = np.empty(n)
-    u = np.empty(ne)
-    nec = np.empty(ne)
-    zf = np.empty(max(flows[0].shape[0] - 1, 1))
-    ds = np.empty(max(sizes[1], 1))
-    k1, k2, k3, k4 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    stage = np.empty(n)
-    for r in range(y.shape[0]):
-        yr = y[r]
+    T = TILE
+    L = weights.shape[1]
+    nf = flow_rates.shape[1]
+    nz = max(flows[0].shape[0] - 1, 1)
+    yt = np.empty((n, T))
+    k1, k2, k3, k4 = np.empty((n, T)), np.empty((n, T)), np.empty((n, T)), np.empty((n, T))
+    stage = np.empty((n, T))
+    scratch = (
+        np.empty((n, T)),  # yf: states with held values
+        np.empty((ne, T)),  # u
+        np.empty((ne, T)),  # nec
+        np.empty((nz, T)),  # zf
+        np.empty((max(ns, 1), T)),  # ds
+        np.empty(T),  # z
+        np.empty(T),  # m
+        np.empty(T),  # unit
+        np.empty((L, T)),  # weights
+        np.empty((rates.shape[1], T)),  # rise (or only) rates
+        np.empty((fall_rates.shape[1], T)),  # fall rates
+        np.empty((nf, T)),  # flow rates
+        np.empty((ne, T)),  # bias
+        np.empty(T),  # steepness
+    )
+    yf, wt, rr, fr, qr, br, pp = (
+        scratch[0],
+        scratch[8],
+        scratch[9],
+        scratch[10],
+        scratch[11],
+        scratch[12],
+        scratch[13],
+    )
+    acc = scratch[5]
+    tile = (asym, clip)
+    for r0 in range(0, B, T):
+        w = min(T, B - r0)
+        _load(yt, y, r0, w)
+        _load(wt, weights, r0, w)
+        _load(rr, rates, r0, w)
+        _load(fr, fall_rates, r0, w)
+        _load(qr, flow_rates, r0, w)
+        _load(br, bias, r0, w)
+        for r in range(T):
+            pp[r] = steep[r0 + min(r, w - 1) if steep.shape[0] > 1 else 0]
         j = 0
         for s in range(n_steps + 1):
             while j < n_saves and save_before[j] == s:
-                _observe(yr, yf, saved[save_rows[j], r], held_idx, held_saves[j], r,
-                         obs_ptr, obs_idx, obs_val, states)  # fmt: skip
+                _observe(yt, yf, saved, save_rows[j], held_idx, held_saves[j], r0, w, observed, acc)
                 j += 1
             if s == n_steps:
                 break
             h = step_h[s]
             row = s * per_step
-            _rhs(yr, k1, yf, u, nec, zf, ds, held_idx, held_steps[row], r,
-                 sizes, links, mods, delays, flows, numbers)  # fmt: skip
+            _rhs(
+                yt,
+                k1,
+                scratch,
+                held_idx,
+                held_steps[row],
+                r0,
+                w,
+                sizes,
+                links,
+                mods,
+                delays,
+                flows,
+                tile,
+            )
             if rk4:
                 half = h / 2
                 for i in range(n):
-                    stage[i] = yr[i] + half * k1[i]
-                _rhs(stage, k2, yf, u, nec, zf, ds, held_idx, held_steps[row + 1], r,
-                     sizes, links, mods, delays, flows, numbers)  # fmt: skip
+                    for r in range(T):
+                        stage[i, r] = yt[i, r] + half * k1[i, r]
+                _rhs(stage, k2, scratch, held_idx, held_steps[row + 1], r0, w,
+                     sizes, links, mods, delays, flows, tile)  # fmt: skip
                 for i in range(n):
-                    stage[i] = k2[i] * half + yr[i]
-                _rhs(stage, k3, yf, u, nec, zf, ds, held_idx, held_steps[row + 1], r,
-                     sizes, links, mods, delays, flows, numbers)  # fmt: skip
+                    for r in range(T):
+                        stage[i, r] = k2[i, r] * half + yt[i, r]
+                _rhs(stage, k3, scratch, held_idx, held_steps[row + 1], r0, w,
+                     sizes, links, mods, delays, flows, tile)  # fmt: skip
                 for i in range(n):
-                    stage[i] = k3[i] * h + yr[i]
-                _rhs(stage, k4, yf, u, nec, zf, ds, held_idx, held_steps[row + 2], r,
-                     sizes, links, mods, delays, flows, numbers)  # fmt: skip
+                    for r in range(T):
+                        stage[i, r] = k3[i, r] * h + yt[i, r]
+                _rhs(stage, k4, scratch, held_idx, held_steps[row + 2], r0, w,
+                     sizes, links, mods, delays, flows, tile)  # fmt: skip
                 sixth = h / 6
                 for i in range(n):
-                    yr[i] = (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]) * sixth + yr[i]
+                    for r in range(T):
+                        yt[i, r] = (k1[i, r] + 2 * k2[i, r] + 2 * k3[i, r] + k4[i, r]) * sixth + yt[i, r]
             else:
                 for i in range(n):
-                    yr[i] = yr[i] + h * k1[i]
+                    for r in range(T):
+                        yt[i, r] = yt[i, r] + h * k1[i, r]
             for i in range(n):  # levels stay in [0, 1]: a step may overshoot a stock's bound
-                yr[i] = min(max(yr[i], 0.0), 1.0)
+                for r in range(T):
+                    yt[i, r] = min(max(yt[i, r], 0.0), 1.0)
+        for i in range(n):
+            for r in range(w):
+                y[r0 + r, i] = yt[i, r]
