@@ -31,6 +31,7 @@ from gmsim.core.result import Result, SolverStats
 from gmsim.core.system import Params, System
 from gmsim.core.units import amount, moment, span
 from gmsim.errors import SimulationError
+from gmsim.limits import check, check_grid
 
 __all__ = ["SAVES", "RunSettings", "check_finite", "result_of", "solve", "time_grid"]
 
@@ -107,6 +108,7 @@ class RunSettings:
             )
         if not self.dt > 0:
             raise SimulationError(f"`dt` must be > 0, got {self.dt}")
+        check_grid(self.start, self.stop, self.dt)  # too many steps, or times lost in rounding
         get_method(self.method)
         if not self.rtol > 0:
             raise SimulationError(f"`rtol` must be > 0, got {self.rtol}")
@@ -245,6 +247,8 @@ def solve(
     observe = system.observe if save == "variables" else _StatesOf(system)
     with np.errstate(over="ignore", invalid="ignore"):  # a run that blows up is reported below
         _check_step(system, params, settings.dt, method, unit)
+        jumps = sum(settings.start < b < settings.stop for b in system.breakpoints(params))
+        check("events", jumps, "the run's breakpoints (events, decisions, table points, edges of holds)")
         grid = time_grid(settings.start, settings.stop, settings.dt)
         out = np.empty((params.batch, len(grid), len(names)))
         stats = _integrate(system, params, grid, method, settings, observe, out)

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from gmsim.errors import ModelError
 from gmsim.factor.saturation import saturate
+from gmsim.limits import limit
 
 if TYPE_CHECKING:
     from gmsim.factor.model import Link, Model
@@ -255,11 +256,12 @@ class Structure:
         sim = model.simulation
         end = sim.start + DECISION_HORIZONS * (sim.stop - sim.start)
         times: dict[float, list[int]] = defaultdict(list)
+        most = limit("events")  # a run with more breakpoints is refused (solve), so list no more
         for i, f in enumerate(self.endo_factors):
             if not f.decided:
                 continue
             k = 0
-            while (t := sim.start + f.decide_offset + k * f.decide_every) <= end:
+            while (t := sim.start + f.decide_offset + k * f.decide_every) <= end and k <= most:
                 if t > sim.start:
                     times[float(t)].append(i)
                 k += 1

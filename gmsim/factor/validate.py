@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from gmsim.errors import Problem, did_you_mean
 from gmsim.factor.checks import check_checks
+from gmsim.limits import LimitError, check
 
 if TYPE_CHECKING:
     from gmsim.factor.model import Model
@@ -91,6 +92,13 @@ def check_primitives(model: Model, *, sound: bool = True) -> list[Problem]:
                 p.append(
                     Problem((*key, "decide_every"), f"must be a number > 0, got {f.decide_every!r}")
                 )
+            elif _number(sim.start) and _number(sim.stop) and sim.stop > sim.start:
+                try:
+                    n = (sim.stop - sim.start) / f.decide_every
+                    what = f"the decisions of '{f.id}' in the run (`decide_every` {f.decide_every:g})"
+                    check("events", n, what)
+                except LimitError as exc:
+                    p.append(Problem((*key, "decide_every"), str(exc)))
             if not _number(f.decide_offset) or f.decide_offset < 0:
                 p.append(
                     Problem((*key, "decide_offset"), f"must be a number >= 0, got {f.decide_offset!r}")

@@ -31,6 +31,7 @@ import defusedxml
 import defusedxml.sax
 
 from gmsim.errors import ModelError, did_you_mean
+from gmsim.limits import LimitError, check_grid
 
 __all__ = [
     "Behavior",
@@ -386,6 +387,10 @@ class _Reader:
             raise self.error(node, f"<stop> ({specs.stop:g}) must be after <start> ({specs.start:g})")
         if specs.dt <= 0:
             raise self.error(node, f"<dt> must be > 0, got {specs.dt:g}")
+        try:
+            check_grid(specs.start, specs.stop, specs.dt)
+        except LimitError as exc:
+            raise self.error(node, str(exc)) from None
         return specs
 
     def dimension(self, node: _Node) -> Dimension:
