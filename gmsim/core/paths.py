@@ -134,13 +134,17 @@ class Table:
     def __post_init__(self) -> None:
         object.__setattr__(self, "times", tuple(float(t) for t in self.times))
         object.__setattr__(self, "values", tuple(float(v) for v in self.values))
+        # arrays made once: np.interp on the tuples would convert them at every call, which
+        # made a run through a table of n points cost O(n^2)
+        object.__setattr__(self, "_xs", np.array(self.times))
+        object.__setattr__(self, "_ys", np.array(self.values))
 
     @property
     def breakpoints(self) -> tuple[float, ...]:
         return self.times
 
     def value(self, t: float) -> Value:
-        return float(np.interp(t, self.times, self.values))
+        return float(np.interp(t, self._xs, self._ys))
 
 
 @dataclass(frozen=True)

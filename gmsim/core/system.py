@@ -142,6 +142,18 @@ class Params:
         return dataclasses.replace(self, **changes)
 
 
+def _events_at(params: Params, t: float) -> list[Event]:
+    """The events of ``params`` at ``t``, in their order. The index by time is built once for each
+    tuple of events, so a run with E events costs O(E), not O(E²), in :meth:`System.jump`."""
+    cached = params.__dict__.get("_events_by_time")
+    if cached is None or cached[0] is not params.events:
+        index: dict[float, list[Event]] = {}
+        for e in params.events:
+            index.setdefault(e.time, []).append(e)
+        cached = params.__dict__["_events_by_time"] = (params.events, index)
+    return cached[1].get(t, [])
+
+
 def _cut(obj, rows: slice, batch: int):
     """Cut per-run arrays inside a frozen dataclass (a Forcing, its path, an Event)."""
     if isinstance(obj, np.ndarray) and obj.ndim and obj.shape[0] == batch:
@@ -252,10 +264,9 @@ class System(ABC):
         for f in params.forcings:
             if f.variable in positions and f.start == t:
                 y[:, positions[f.variable]] = f.path.value(t)
-        for e in params.events:
-            if e.time == t:
-                i = self.state_index(e.variable)
-                y[:, i] = y[:, i] * e.multiply if e.multiply is not None else e.set
+        for e in _events_at(params, t):
+            i = self.state_index(e.variable)
+            y[:, i] = y[:, i] * e.multiply if e.multiply is not None else e.set
         if self.bounds is not None:
             np.clip(y, *self.bounds, out=y)
         return y
