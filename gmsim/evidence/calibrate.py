@@ -48,6 +48,7 @@ from gmsim.core.solver import RunSettings
 from gmsim.errors import DataError, did_you_mean
 from gmsim.evidence.data import Observation, ObservedData, check_horizon, read_data
 from gmsim.evidence.objective import Objective
+from gmsim.evidence.penalty import PENALTY, ClaimPenalty
 from gmsim.simulation.simulate import as_system
 
 __all__ = ["CORRELATED", "PENALTY", "Calibration", "ClaimPenalty", "calibrate", "fit_bounds"]
@@ -207,9 +208,10 @@ def calibrate(
         Run settings (default: the model's).
     keep_checks : bool
         Add the model's claims (its ``[[checks]]``, judged by :func:`gmsim.check`)
-        as penalties: a claim that fails by ``d`` adds a residual ``PENALTY · d``,
-        so a fit does not buy its residuals by breaking the paper's behaviour.
-        The intervals are those of the data alone.
+        as penalties: a claim that fails by ``d`` adds a residual
+        ``PENALTY · (d + MARGIN)`` (:mod:`gmsim.evidence.penalty`), so a fit does
+        not buy its residuals by breaking the paper's behaviour. The intervals
+        are those of the data alone.
 
     Returns
     -------
@@ -265,11 +267,13 @@ def calibrate(
     # one batch: the model's values and the screen
     count = screen if screen is not None else max(16, 4 * len(names))
     points = np.vstack([x0, _screen(x0, low, high, count, seed)]) if count else x0[None, :]
+    claims = ClaimPenalty(system, names, reference=x0) if keep_checks else None
     cost = 0.5 * (objective.evaluate(points).residuals ** 2).sum(axis=1)
+    if claims and starts > 1:  # the starts are the best screened points, claims counted
+        cost += 0.5 * (claims.residuals(points) ** 2).sum(axis=1)
     order = [0, *[i for i in np.argsort(cost) if i != 0][: max(starts - 1, 0)]]
 
     cache: dict[bytes, np.ndarray] = {}
-    claims = ClaimPenalty(system, names) if keep_checks else None
 
     def fun(x: np.ndarray) -> np.ndarray:
         key = x.tobytes()
@@ -285,7 +289,7 @@ def calibrate(
         rows = x[None, :] + np.diag(step)
         r = objective.evaluate(rows).residuals
         if claims and not data_only:
-            r = np.hstack([r, np.array([claims(row) for row in rows])])
+            r = np.hstack([r, claims.residuals(rows)])  # every neighbour's claims in one batch per run
         base = fun(x)[: r.shape[1]]
         return ((r - base[None, :]) / step[:, None]).T
 
@@ -365,81 +369,6 @@ def calibrate(
         scenario=scenario_name,
         notes=notes,
     )
-
-
-PENALTY = 1000.0
-"""Residual per unit of a claim's shortfall (a claim missed by 0.01 of a level costs like 10 sigmas)."""
-
-
-class ClaimPenalty:
-    """The model's claims as residuals: ``PENALTY · shortfall`` for each claim (0 where it holds).
-
-    Uses :func:`gmsim.analysis.claims.check` on the model with the candidate values.
-    """
-
-    def __init__(self, system, names: Sequence[str]):
-        from gmsim.factor.model import Model
-
-        model = getattr(system, "model", None)
-        if not isinstance(model, Model):
-            raise DataError("`--keep-checks` needs a factor model (.toml) with [[checks]]")
-        self.model, self.names = model, tuple(names)
-        for name in self.names:
-            if name.partition(":")[0] not in ("weight", "tau", "initial"):
-                raise DataError(
-                    f"`--keep-checks` can vary weight:, tau: and initial: values, not {name!r}"
-                )
-        if not getattr(model, "checks", ()):
-            raise DataError(
-                f"`--keep-checks`: the model {model.name!r} has no [[checks]]; add claims to the model file, "
-                "or leave the option out"
-            )
-
-    def frame(self, x: np.ndarray) -> pd.DataFrame:
-        from gmsim.analysis.claims import check
-
-        return check(
-            _with_values(self.model, dict(zip(self.names, map(float, x), strict=True)))
-        ).to_frame()
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        rows = self.frame(x)
-        return np.array([PENALTY * max(0.0, -_slack(r)) for r in rows.to_dict("records")])
-
-    def failing(self, x: np.ndarray) -> list[str]:
-        rows = self.frame(x)
-        return [
-            f"claim {r['name']!r} fails at the fit" for r in rows.to_dict("records") if not r["passed"]
-        ]
-
-
-def _slack(row: Mapping[str, Any]) -> float:
-    """How far a claim's difference is inside its margin (negative: failing)."""
-    diff, by, expect = row.get("difference"), row.get("margin") or 0.0, row.get("expect")
-    if diff is None or not np.isfinite(diff) or expect not in ("lower", "higher", "near"):
-        return 0.0 if row.get("passed") else -0.05
-    if expect == "lower":
-        return -by - diff
-    if expect == "higher":
-        return diff - by
-    return by - abs(diff)
-
-
-def _with_values(model, values: Mapping[str, float]):
-    """A factor model with some weights, adjustment times and initial levels replaced."""
-    import dataclasses
-
-    links = list(model.links)
-    factors = {f.id: f for f in model.factors}
-    for name, value in values.items():
-        kind, _, target = name.partition(":")
-        if kind == "weight":
-            cause, _, effect = target.partition("->")
-            i = next(i for i, lk in enumerate(links) if lk.cause == cause and lk.effect == effect)
-            links[i] = dataclasses.replace(links[i], weight=value)
-        else:
-            factors[target] = dataclasses.replace(factors[target], **{kind: value})
-    return model.replace(links=tuple(links), factors=tuple(factors[f.id] for f in model.factors))
 
 
 def _covariance(J: np.ndarray, s2: float, names: Sequence[str]) -> tuple[np.ndarray, dict[str, str]]:
