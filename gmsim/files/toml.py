@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from typing import Any
 
 from gmsim.core.names import unprintable
 from gmsim.errors import GmsimError, ModelError, Problem, did_you_mean
+from gmsim.files.nesting import LimitError, check_data, check_text
 
 __all__ = [
     "Keys",
@@ -117,7 +119,18 @@ def read_toml(
     except OSError as exc:
         raise error(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        return tomllib.loads(text), text
+        check_text(text, path)  # before the reader, which recurses into brackets
+        data = tomllib.loads(text)
+        check_data(data, path)  # before anything prints or walks it
+        return data, text
+    except LimitError as exc:
+        raise error(str(exc)) from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise error(
+            f"{path}: arrays or inline tables nested deeper than the TOML reader can follow "
+            f"(about {sys.getrecursionlimit() // 4} levels inside one another); gmsim files nest "
+            "them a few levels at most: check the brackets"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         at = re.search(r"\(at line (\d+), column (\d+)\)", message)

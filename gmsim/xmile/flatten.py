@@ -77,6 +77,8 @@ class _Flattener(ArrayResolution, Expansion):
         who = f"variable '{label(scope.owner)}'" if scope.owner else "the model"
         role = f" ({scope.what})" if scope.what else ""
         equation = " ".join(scope.source.split())
+        if len(equation) > 300:  # a generated equation can be pages long: its start is enough
+            equation = f"{equation[:300]}... ({len(equation):,} characters)"
         return ModelError(f"{self.path}:{scope.line}: {who}{role}: {message}; equation: '{equation}'")
 
     def error(self, line: int, message: str) -> ModelError:
