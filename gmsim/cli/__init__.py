@@ -65,6 +65,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in lines:
             print(f"gmsim: error: {line}", file=sys.stderr)
         return 2
+    except RecursionError:  # a limit should have stopped the input before: still one message
+        print(
+            f"gmsim: error: `gmsim {args.command}` ran out of stack (RecursionError): its input nests "
+            "too deeply; give a smaller or flatter input (split a long equation or a nested table)",
+            file=sys.stderr,
+        )
+        return 2
+    except MemoryError:
+        print(
+            f"gmsim: error: `gmsim {args.command}` ran out of memory (MemoryError); give a smaller "
+            "input: fewer runs or variables, a shorter horizon or a larger `dt`, a smaller file",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("gmsim: interrupted", file=sys.stderr)
         return 130
