@@ -248,7 +248,7 @@ def solve(
     with np.errstate(over="ignore", invalid="ignore"):  # a run that blows up is reported below
         _check_step(system, params, settings.dt, method, unit)
         jumps = sum(settings.start < b < settings.stop for b in system.breakpoints(params))
-        check("events", jumps, "the run's breakpoints (events, decisions, table points, edges of holds)")
+        check("events", jumps, "the number of breakpoints in the run (events, decisions, table points)")
         grid = time_grid(settings.start, settings.stop, settings.dt)
         out = np.empty((params.batch, len(grid), len(names)))
         stats = _integrate(system, params, grid, method, settings, observe, out)
@@ -418,16 +418,18 @@ def _total(parts: list[SolverStats]) -> SolverStats:
 def _integrate_block(system, params, grid, method: Method, settings, observe, out) -> SolverStats:
     """Integrate one block of runs, segment by segment, into ``out`` (runs, time, saved).
 
-    Saves go into a time-major buffer first, so that each saved step is one
-    contiguous write, and are transposed into ``out`` once at the end.
+    Saves of numpy steps go into a time-major buffer first, so that each saved step
+    is one contiguous write, and are transposed into ``out`` once at the end; a
+    system's compiled loop writes into ``out`` itself.
     """
     start, stop = grid[0], grid[-1]
-    saved = np.empty((len(grid), params.batch, out.shape[2]))
     all_breaks = system.breakpoints(params)
     breaks = [b for b in all_breaks if start < b < stop]
     rhs = system.rhs
     # a system may step a whole fixed-step segment itself: integrate_fixed(...) -> (y, steps) or None
     fast_path = getattr(system, "integrate_fixed", None) if method.fixed else None
+    # a compiled loop writes each run's saves straight into ``out``; numpy steps save time-major
+    saved = out.transpose(1, 0, 2) if fast_path else np.empty((len(grid), params.batch, out.shape[2]))
     save = "states" if isinstance(observe, _StatesOf) else "variables"
     tally = _Tally(0 if method.fixed or hasattr(_SOLVERS[method.scipy], "n_stages") else None)
     y = system.initial_state(params)
@@ -457,7 +459,8 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
                 system.time_unit,
             )  # fmt: skip
         k = saves[-1] + 1 if saves.size else k
-    out[...] = saved.transpose(1, 0, 2)
+    if not fast_path:
+        out[...] = saved.transpose(1, 0, 2)
     if method.fixed:
         tally.evaluations = method.stages * tally.steps
     return SolverStats(tally.steps, tally.evaluations, len(edges) - 1, tally.rejected)

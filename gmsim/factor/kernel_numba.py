@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = ["TILE", "integrate_segment"]
 
-TILE = 32  # runs per tile: a tile's states, stages and rates stay in the L1/L2 cache
+TILE = 32  # runs per tile: a tile's states, stages and rates stay in the L1/L2 cache; the last tile
+# of a batch is filled up with copies of its last run, so every tile's loops have the same length
 
 
 # exp and log after fdlibm (Sun Microsystems, 1993): range reduction by ln 2, then its polynomials
@@ -122,95 +123,95 @@ def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows,
     """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs)."""
     yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp = t
     ne, ns, nd = sizes[0], sizes[1], sizes[2]
-    n = y.shape[0]
+    n, lanes = y.shape
     src_ptr, src_idx, src_val, effect, additive, moderated, necessary = links
     mod_ptr, mod_idx, mod_val = mods
     dly_ptr, dly_idx, dly_val = delays
     z_ptr, z_idx, z_val, times_ptr, times_idx, gap_ptr, gap_idx, f_ptr, f_idx, f_val, decided = flows
     asym, clip = tile
     for i in range(n):
-        for r in range(TILE):
+        for r in range(lanes):
             yf[i, r] = y[i, r]
     per_run = held_row.shape[1] > 1
     for j in range(held_idx.shape[0]):
-        for r in range(TILE):
+        for r in range(lanes):
             yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
     for i in range(ne):
-        for r in range(TILE):
+        for r in range(lanes):
             u[i, r] = br[i, r]
             nec[i, r] = 1.0
     for li in range(effect.shape[0]):
-        _combine(src_ptr, src_idx, src_val, li, yf, z, TILE)
+        _combine(src_ptr, src_idx, src_val, li, yf, z, lanes)
         e = effect[li]
         if additive[li]:
-            for r in range(TILE):
+            for r in range(lanes):
                 u[e, r] += z[r] * wt[li, r]
         k = moderated[li]
         if k >= 0:
-            _combine(mod_ptr, mod_idx, mod_val, k, yf, m, TILE)
-            for r in range(TILE):
+            _combine(mod_ptr, mod_idx, mod_val, k, yf, m, lanes)
+            for r in range(lanes):
                 mr = 1.0 + m[r]
                 if mr < 0.0:
                     mr = 0.0
                 u[e, r] += z[r] * wt[li, r] * (mr - 1.0)
         if necessary[li]:
-            for r in range(TILE):
+            for r in range(lanes):
                 nec[e, r] *= 1.0 - wt[li, r] + wt[li, r] * z[r]
     for i in range(ne):
         if clip:
-            for r in range(TILE):
+            for r in range(lanes):
                 z[r] = _saturate_clipped(u[i, r], pp[r])
         else:
-            for r in range(TILE):
+            for r in range(lanes):
                 z[r] = _saturate(u[i, r], pp[r])
-        for r in range(TILE):
+        for r in range(lanes):
             first = nec[i, r] * z[r] - yf[i, r]
             dy[i, r] = first * (fr[i, r] if asym and not first > 0 else rr[i, r])
     for j in range(nd - ne - ns):
-        _combine(dly_ptr, dly_idx, dly_val, j, yf, z, TILE)
+        _combine(dly_ptr, dly_idx, dly_val, j, yf, z, lanes)
         s = ne + ns + j
-        for r in range(TILE):
+        for r in range(lanes):
             first = z[r] - yf[s, r]
             dy[s, r] = first * (fr[ne + j, r] if asym and not first > 0 else rr[ne + j, r])
     if ns:
         for c in range(z_ptr.shape[0] - 1):
-            _combine(z_ptr, z_idx, z_val, c, yf, zf[c], TILE)
+            _combine(z_ptr, z_idx, z_val, c, yf, zf[c], lanes)
         for k in range(ns):
-            for r in range(TILE):
+            for r in range(lanes):
                 ds[k, r] = 0.0
         for f in range(times_ptr.shape[0] - 1):
-            for r in range(TILE):
+            for r in range(lanes):
                 unit[r] = 1.0
             for q in range(times_ptr[f], times_ptr[f + 1]):
                 c = times_idx[q]
-                for r in range(TILE):
+                for r in range(lanes):
                     unit[r] *= zf[c, r]
             for q in range(gap_ptr[f], gap_ptr[f + 1]):
                 c = gap_idx[q]
-                for r in range(TILE):
+                for r in range(lanes):
                     unit[r] *= 1.0 - zf[c, r]
-            for r in range(TILE):
+            for r in range(lanes):
                 unit[r] *= qr[f, r]
             for q in range(f_ptr[f], f_ptr[f + 1]):
                 k = f_idx[q]
                 v = f_val[q]
-                for r in range(TILE):
+                for r in range(lanes):
                     ds[k, r] += unit[r] * v
         for k in range(ns):
-            for r in range(TILE):
+            for r in range(lanes):
                 level = yf[ne + k, r]
                 d = ds[k, r]
                 if (level >= 1.0 and d > 0.0) or (level <= 0.0 and d < 0.0):
                     d = 0.0
                 dy[ne + k, r] = d
     for i in range(nd, n):
-        for r in range(TILE):
+        for r in range(lanes):
             dy[i, r] = 0.0
     for j in range(decided.shape[0]):
-        for r in range(TILE):
+        for r in range(lanes):
             dy[decided[j], r] = 0.0
     for j in range(held_idx.shape[0]):
-        for r in range(TILE):
+        for r in range(lanes):
             dy[held_idx[j], r] = 0.0
 
 
@@ -265,7 +266,7 @@ def integrate_segment(
     n_steps = step_h.shape[0]
     n_saves = save_rows.shape[0]
     per_step = 3 if rk4 else 1
-    T = TILE
+    T = TILE if B >= TILE else B  # a run or a few: no lanes computed for nothing
     L = weights.shape[1]
     nf = flow_rates.shape[1]
     nz = max(flows[0].shape[0] - 1, 1)
