@@ -79,4 +79,9 @@ def main(args: argparse.Namespace) -> int:
         names = write_calibration(cal, stage, command=command)
     print(cal.summary())
     print(f"wrote {args.out}/" + ", ".join(names))
+    model = f"{args.out}/calibrated.toml " if "calibrated.toml" in names else ""
+    print(
+        f"a report of the calibrated model beside the data: gmsim report {model}--data {args.data} "
+        f"--calibration {args.out} --out report.html"
+    )
     return 0

@@ -241,7 +241,7 @@ def _calibration_part(cal: CalibrationFolder, number: str) -> list[Any]:
         tag("p", lead),
         tag("p", f"It was made for the model {model}.", class_="small") if model else "",
         table(
-            ["Parameter", "Estimate", f"95{NBSP}% interval", "Std. error", "Model's value", "Pinned"],
+            ["Parameter", "Estimate", f"95{NBSP}% interval", "Std. error", "Before the fit", "Pinned"],
             rows,
             numeric=[1, 2, 3, 4],
             caption="The estimates of the calibration (estimates.csv).",
