@@ -408,7 +408,7 @@ def check_model(model: Model) -> list[Problem]:
     known = set(ids)
     if not model.factors:
         p.append(Problem(("factors",), "the model has no factors; add at least one [factors.<id>]"))
-    for what, allow in (("name", ""), ("description", "\n\t"), ("time_unit", "")):
+    for what, allow in (("name", "\n\t"), ("description", "\n\t"), ("time_unit", "")):
         if bad := unprintable(getattr(model, what), allow=allow):
             p.append(Problem(("model", what), f"holds the control character {bad}; remove it"))
     kinds = {f.id: f.kind for f in model.factors}
