@@ -5,6 +5,8 @@ Each command lives in its own module of this package and offers
 taking the parsed arguments and returning an exit code. Commands are found by
 module name, so adding one is adding a file. A user error (any
 :class:`~gmsim.errors.GmsimError`) prints one message and exits with code 2.
+No output replaces a file the command reads; Ctrl-C (exit 130) and SIGTERM
+(exit 143) stop it with nothing half-written.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import sys
 from collections.abc import Sequence
 
 from gmsim._version import __version__
+from gmsim.cli._common import input_paths
+from gmsim.core.names import printable
 from gmsim.errors import GmsimError
+from gmsim.files.output import Terminated, guard_inputs, stop_cleanly
 
 __all__ = ["build_parser", "main"]
 
@@ -59,11 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with stop_cleanly(), guard_inputs(input_paths(args)):
+            return int(args.func(args) or 0)
     except GmsimError as exc:
         lines = str(exc).splitlines() or [type(exc).__name__]
-        for line in lines:
-            print(f"gmsim: error: {line}", file=sys.stderr)
+        for line in lines:  # a name read from a file is shown, never acted on by the terminal
+            print(f"gmsim: error: {printable(line)}", file=sys.stderr)
         return 2
     except RecursionError:  # a limit should have stopped the input before: still one message
         print(
@@ -79,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except Terminated:
+        print("gmsim: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("gmsim: interrupted", file=sys.stderr)
         return 130

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 from gmsim.core.methods import METHODS
 from gmsim.errors import SimulationError
@@ -45,3 +46,16 @@ def run_options(args: argparse.Namespace) -> dict:
     if args.dt is not None and args.dt <= 0:
         raise SimulationError(f"--dt must be > 0, got {args.dt:g}")
     return {"start": args.start, "stop": args.stop, "dt": args.dt, "method": args.method}
+
+
+_NOT_INPUTS = ("out", "command", "func", "title")
+
+
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """The files a command's arguments name (all but ``--out``): what no output may replace."""
+    found = []
+    for key, value in vars(args).items():
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if key not in _NOT_INPUTS and isinstance(v, str) and v and os.path.isfile(v):
+                found.append(v)
+    return found

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,11 +74,6 @@ def executor_options(args: argparse.Namespace) -> dict:
         "chunk_size": args.chunk_size,
         "progress": False if args.quiet else None,
     }
-
-
-def slug(text: str) -> str:
-    """A file-name-safe form of a metric or variable: ``mean(effectiveness, 0, 12)`` -> ``mean_effectiveness_0_12``."""
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
 
 
 def write_outputs(args: argparse.Namespace, result: Any, write: Callable[[Any, Path], list[str]]) -> int:

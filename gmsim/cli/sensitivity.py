@@ -13,11 +13,10 @@ from gmsim.cli._ensemble import (
     add_metric_options,
     add_spec_options,
     executor_options,
-    slug,
     write_outputs,
 )
 from gmsim.core.methods import METHODS as INTEGRATORS
-from gmsim.files.output import check_writable
+from gmsim.files.output import check_writable, file_names
 from gmsim.uncertainty.sensitivity import METHODS, SensitivityResult, sensitivity
 
 
@@ -127,9 +126,9 @@ def write_sensitivity(
             frame[str(m)] = result.outputs[:, j]
         frame.to_csv(folder / "samples.csv", index_label="run")
         names.append("samples.csv")
-    for m in result.metrics:
-        ax = result.plot(m, top=top)
-        name = f"sensitivity_{slug(str(m))}.png"
+    metrics = {str(m): m for m in result.metrics}
+    for label, name in file_names(metrics, prefix="sensitivity_", suffix=".png").items():
+        ax = result.plot(metrics[label], top=top)
         ax.figure.savefig(folder / name, dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
         names.append(name)

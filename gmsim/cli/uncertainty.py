@@ -12,10 +12,9 @@ from gmsim.cli._ensemble import (
     add_metric_options,
     add_spec_options,
     executor_options,
-    slug,
     write_outputs,
 )
-from gmsim.files.output import check_writable
+from gmsim.files.output import check_writable, file_names
 from gmsim.uncertainty.montecarlo import MonteCarloResult, monte_carlo
 
 
@@ -114,9 +113,8 @@ def write_uncertainty(result: MonteCarloResult, folder, *, plots) -> list[str]:
 
         pd.concat(frames, ignore_index=True).to_csv(folder / "trajectories.csv", index=False)
         names.append("trajectories.csv")
-    for v in plots:
+    for v, name in file_names(plots, prefix="fan_", suffix=".png").items():
         ax = result.plot(v)
-        name = f"fan_{slug(v)}.png"
         ax.figure.savefig(folder / name, dpi=120, bbox_inches="tight")
         plt.close(ax.figure)
         names.append(name)
