@@ -139,18 +139,36 @@ class Structure:
         value_of: dict[str, dict[int, float]] = {}
 
         def vector(fid: str) -> dict[int, float]:
-            """The factor's level as ``{state: coefficient}`` (composites folded, in order)."""
-            if fid not in value_of:
-                f = by_id[fid]
-                if f.kind == "composite":
-                    v: dict[int, float] = {}
-                    total = sum(w for _, w in f.of)
-                    for part, w in f.of:
-                        for i, c in vector(part).items():
-                            v[i] = v.get(i, 0.0) + (w / total) * c
-                else:
-                    v = {index[fid]: 1.0}
-                value_of[fid] = v
+            """The factor's level as ``{state: coefficient}`` (composites folded, in order).
+
+            Parts before the composites made of them, with a stack: a chain of
+            thousands of composites does not recurse.
+            """
+            stack, open_ = [fid], set()
+            while stack:
+                top = stack[-1]
+                if top in value_of:
+                    stack.pop()
+                    continue
+                f = by_id[top]
+                if f.kind != "composite":
+                    value_of[top] = {index[top]: 1.0}
+                    stack.pop()
+                    continue
+                missing = [part for part, _ in f.of if part not in value_of]
+                if missing and top not in open_:
+                    open_.add(top)
+                    stack.extend(reversed(missing))
+                    continue
+                if missing:  # refused by the model checks before: never folded forever
+                    raise ModelError(f"composite '{top}' is made of itself through {missing[0]!r}")
+                v: dict[int, float] = {}
+                total = sum(w for _, w in f.of)
+                for part, w in f.of:
+                    for i, c in value_of[part].items():
+                        v[i] = v.get(i, 0.0) + (w / total) * c
+                value_of[top] = v
+                stack.pop()
             return value_of[fid]
 
         L = len(links)

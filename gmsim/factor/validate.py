@@ -38,19 +38,39 @@ def _number(x) -> bool:
 def reference_levels(model: Model) -> dict[str, float]:
     """Each factor's reference level (composites: the weighted mean of their parts')."""
     out: dict[str, float] = {}
-
-    def level(fid: str, seen: tuple[str, ...] = ()) -> float:
-        if fid not in out:
-            f = model.factor(fid)
-            if f.kind == "composite":
-                total = sum(w for _, w in f.of) or 1.0
-                out[fid] = sum(w / total * level(p, (*seen, fid)) for p, w in f.of if p not in seen)
+    on_path: dict[str, int] = {}  # the composites being summed, below the one on top
+    for root in model.factors:
+        # one frame per composite being summed: [id, parts still to add, terms, part awaited]
+        stack: list[list] = [[root.id, None, [], None]]
+        while stack:
+            frame = stack[-1]
+            fid, parts, terms, awaited = frame
+            if parts is None:
+                if fid in out:
+                    stack.pop()
+                    continue
+                f = model.factor(fid)
+                if f.kind != "composite":
+                    out[fid] = float(f.reference_level)
+                    stack.pop()
+                    continue
+                total = sum(w for _, w in f.of) or 1.0  # a part already being summed is left out
+                frame[1] = parts = iter([(p, w / total) for p, w in f.of if not on_path.get(p)])
+                on_path[fid] = on_path.get(fid, 0) + 1
+            if awaited is not None:
+                terms.append(awaited[1] * out[awaited[0]])
+                frame[3] = None
+            for p, share in parts:
+                if p in out:
+                    terms.append(share * out[p])
+                    continue
+                frame[3] = (p, share)
+                stack.append([p, None, [], None])
+                break
             else:
-                out[fid] = float(f.reference_level)
-        return out[fid]
-
-    for f in model.factors:
-        level(f.id)
+                out[fid] = sum(terms)
+                on_path[fid] -= 1
+                stack.pop()
     return out
 
 
