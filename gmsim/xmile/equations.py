@@ -207,8 +207,7 @@ class Builder:
         self.chains = _chains(system.links)
         self.delayed: dict[int, str] = {}  # link index -> the stock its effect reads
         self.stages = [self._name_stages(chain) for chain in self.chains]
-        self.flow_names: dict[str, str] = {}
-        self.flows_written: set[str] = set()
+        self.flow_names: dict[str, str] = {}  # flow -> the name of its rate
 
     def _name_stages(self, chain: _Chain) -> list[str]:
         last = self.names.fresh(f"{chain.cause}_perceived")

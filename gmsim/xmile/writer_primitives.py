@@ -3,11 +3,18 @@
 The saturation curve ``0.5 + u / (1 + ABS(2 * u) ^ p) ^ (1 / p)`` scaled by the
 product of necessary conditions ``(1 - w + w * z)``; moderated links
 ``w * MAX(0, 1 + m * z) * cause``; asymmetric adjustment with ``IF``; stocks
-with one net flow, the sum of their named flows (each an aux); and periodic
-decisions as a stock ``<x>_decision`` holding the last decision, whose flow at a
-decision step is ``(target − held) / DT``, and the decided level ``x`` an aux
-``IF <TIME is a decision time> THEN target ELSE held``. Under Euler with the
-decision times on the dt grid this is gmsim's exact jump.
+with one net flow, the sum of their flows written out (each ``rate × levels ×
+(1 − levels)``, its rate a named constant); and periodic decisions as a stock
+``<x>_decision`` holding the last decision and the decided level ``x`` an aux
+``IF <TIME is a decision time> THEN target ELSE held``, the stock's flow at a
+decision step being ``(x − held) / DT``. Under Euler with the decision times on
+the dt grid this is gmsim's exact jump.
+
+Each link of the factor model is one chain of links in the file, so the
+file's feedback loops are the model's, one for one: a cause that acts on a
+stock through two of its flows (attractive content brings followers in and
+keeps them from leaving) reaches the stock through its one net flow, and the
+target reaches a decided level only through the level itself.
 """
 
 from __future__ import annotations
@@ -73,7 +80,7 @@ def decided_variables(builder, f: Factor, acts, names, Variable, r) -> list:
     level, flow, target, table_name = names
     g = f.group
     test = decision_test(decision_times(f, builder.model.simulation.start, builder.sim.stop))
-    natural = f"IF {test} THEN ({r(target)} - {r(level)}) / DT ELSE 0"
+    natural = f"IF {test} THEN ({r(f.id)} - {r(level)}) / DT ELSE 0"
     acts.fid = level  # the scenario acts on the held stock
     start = acts.stock_start(builder.initial(f.id))
     eqn = acts.stock_flow(natural, table_name)
@@ -89,7 +96,7 @@ def decided_variables(builder, f: Factor, acts, names, Variable, r) -> list:
             "flow",
             flow,
             eqn,
-            "The decision: at a decision time the held level becomes the target.",
+            "The decision: at a decision time the held level becomes the decided level (the target).",
             g,
             builder.per_unit,
         ),
@@ -100,37 +107,31 @@ def decided_variables(builder, f: Factor, acts, names, Variable, r) -> list:
 
 
 def stock_variables(builder, f: Factor, Variable, r, acts, table) -> list:
-    """A stock of the model: its level, one net flow and each of its named flows (auxes)."""
+    """A stock of the model: its level, one net flow with each of its flows written out, their rates."""
     fresh, g = builder.names.fresh, f.group
     system = builder.system
     net = fresh(f"{f.id}_net_flow")
-    terms, out = [], []
+    terms, lines, out = [], [], []
     for fi, flow in enumerate(system.model.flows):
         if f.id not in flow.stocks:
             continue
-        name = builder.flow_names.setdefault(flow.name, fresh(flow.name))
-        sign = "+" if flow.into == f.id else "-"
-        terms.append(f"{sign} {r(name)}")
-        if flow.name in builder.flows_written:
-            continue
-        builder.flows_written.add(flow.name)
-        rate = fresh(f"{flow.name}_rate")
-        factors = [r(rate), *(r(x) for x in flow.times), *(f"(1 - {r(x)})" for x in flow.gap)]
-        doc = f"Flow {flow.name}: rate × levels of {', '.join(flow.times) or 'nothing'}"
-        doc += f" × (1 − levels of {', '.join(flow.gap)})." if flow.gap else "."
-        doc += f"\nPaper section: {flow.source}." if flow.source else ""
-        out.append(Variable("aux", name, " * ".join(factors), doc, g, builder.per_unit))
-        how = (
-            "solved so the stock rests at its reference (balance)"
-            if flow.balance
-            else "from the model file"
-        )
-        value = float(builder.params.flow_rates[0, fi])
-        out.append(
-            Variable(
-                "aux", rate, number(value), f"Rate of flow {flow.name}, {how}.", g, builder.per_unit
+        rate = builder.flow_names.get(flow.name)
+        if rate is None:  # a flow between two stocks has one rate
+            rate = builder.flow_names[flow.name] = fresh(f"{flow.name}_rate")
+            how = (
+                "solved so the stock rests at its reference (balance)"
+                if flow.balance
+                else "from the model file"
             )
-        )
+            value = float(builder.params.flow_rates[0, fi])
+            doc = f"Rate of flow {flow.name}, {how}."
+            out.append(Variable("aux", rate, number(value), doc, g, builder.per_unit))
+        factors = [r(rate), *(r(x) for x in flow.times), *(f"(1 - {r(x)})" for x in flow.gap)]
+        sign = "+" if flow.into == f.id else "-"
+        terms.append(f"{sign} {' * '.join(factors)}")
+        line = f"{sign} {flow.name}: rate × levels of {', '.join(flow.times) or 'nothing'}"
+        line += f" × (1 − levels of {', '.join(flow.gap)})" if flow.gap else ""
+        lines.append(line + (f" (paper section {flow.source})" if flow.source else ""))
     eqn = " ".join(terms).lstrip("+ ").strip()
     if eqn.startswith("- "):
         eqn = "-" + eqn[2:]
@@ -139,9 +140,8 @@ def stock_variables(builder, f: Factor, Variable, r, acts, table) -> list:
     start = acts.stock_start(builder.initial(f.id))
     eqn = acts.stock_flow(f"({eqn})" if acts else eqn, table_name)
     out.insert(0, Variable("stock", f.id, number(start), builder._about(f, role), g, inflow=net))
-    out.insert(
-        1, Variable("flow", net, eqn, f"Inflows minus outflows of {f.label}.", g, builder.per_unit)
-    )
+    doc = "\n".join([f"Inflows minus outflows of {f.label}, one term each:", *lines])
+    out.insert(1, Variable("flow", net, eqn, doc, g, builder.per_unit))
     if table is not None:
         doc = f"The scenario's table of {f.label}, read one step ahead (flat beyond its ends)."
         out.append(Variable("aux", table_name, "TIME + DT", doc, g, table=table))
