@@ -13,6 +13,21 @@ through :mod:`gmsim.uncertainty.runner`. A sample whose run fails or is not fini
 reported with its parameters (:class:`~gmsim.uncertainty.runner.Failure`) and left out; the
 rest of the ensemble is kept.
 
+**What depends on the chunk size.** The samples never do. A run's results depend on
+its chunk only through rounding or step control:
+
+- Fixed-step methods (``rk4``, the default, and ``euler``): the compiled kernel steps
+  each run in its own lane, so its steps do not depend on the runs beside it. What
+  numpy computes for a whole chunk at once (the numpy path's steps; with the kernel,
+  the resting inputs and the yearly decisions between segments) goes through matrix
+  products whose rounding can depend on the number of rows: the same sample in chunks
+  of 1 and of 512 agrees to about 3e-15 (``tests/test_determinism.py`` allows 1e-13).
+- Adaptive methods (``rk45``, ``lsoda``) choose one step size for a whole chunk from
+  its worst run, so results agree within the solver's tolerance, not to rounding: on
+  the default model, chunks of 1 and of 512 differ by up to 6e-5 in a level over 36
+  months. For results the same to rounding whatever the chunk size, use a fixed-step
+  method.
+
 Examples
 --------
 >>> import gmsim
@@ -42,6 +57,7 @@ from gmsim.analysis.comparison import transient_gap
 from gmsim.core.result import Result
 from gmsim.core.system import System
 from gmsim.errors import GmsimError, MetricError, SimulationError, did_you_mean
+from gmsim.limits import check
 from gmsim.simulation.simulate import ModelLike
 from gmsim.uncertainty.executors import Executor, borrowed
 from gmsim.uncertainty.metric import Metric
@@ -403,6 +419,9 @@ def monte_carlo(
     seed = seed_or_fresh(seed if seed is not None else spec.seed)
     setup = prepare(model, spec, scenarios, start=start, stop=stop)
     base, systems, space = setup.base, setup.systems, setup.space
+    n = len(systems)
+    what = f"the number of runs (`runs` {runs} x {n} system{'s' * (n > 1)}: baseline and scenarios)"
+    check("runs", runs * len(systems), what)
     start, stop, dt, method = run_settings(base, start, stop, dt, method)
     time = checked_grid(start, stop, dt)
     metric_list = chosen_metrics(metrics if metrics is not None else spec.metrics, base, better)
