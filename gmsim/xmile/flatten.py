@@ -60,6 +60,10 @@ class _Flattener(ArrayResolution, Expansion):
         self.doc = doc
         self.path = doc.path
         self.pure = bi.VENSIM_PURE if is_vensim(doc) else bi.PURE
+        if bad := unprintable(doc.name):
+            raise ModelError(f"{doc.path}: <header> <name> holds the control character {bad}; remove it")
+        for m in doc.macros:
+            self.check_name(m.name, m.line, "macro")
         for d in doc.dimensions:
             for name in (d.name, *d.elements):
                 self.check_name(name, d.line, "dimension" if name == d.name else "element")
