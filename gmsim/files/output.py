@@ -95,8 +95,8 @@ def check_not_input(target: str | os.PathLike, inputs: Iterable[str | os.PathLik
         if _same_file(target, source):
             what = "" if str(source) == str(target) else f" ({source})"
             raise OutputError(
-                f"{target}: is an input of this command{what}; writing it would replace it, "
-                "so choose another output name"
+                f"{target}: is an input{what}; writing it would replace it, so choose another "
+                "output name"
             )
 
 

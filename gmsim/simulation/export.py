@@ -60,7 +60,7 @@ def export_xmile(
     SimulationError
         Settings that make no run (``stop`` not after ``start``, ``dt`` <= 0).
     OutputError
-        ``path`` cannot be written.
+        ``path`` cannot be written, or is the model file itself.
 
     Examples
     --------
@@ -75,5 +75,6 @@ def export_xmile(
     )
     text = xmile_document(system, scenario_name, start=start, stop=stop, dt=dt, method=method)
     if path is not None:
-        write_file(path, text, example="model.xmile")
+        sources = [model] if isinstance(model, str | os.PathLike) else []
+        write_file(path, text, example="model.xmile", inputs=sources)  # never over the model read
     return text
