@@ -300,6 +300,9 @@ _BINARY = {
     "^": 80,
 }
 _UNARY = 70
+_WEIGHT = {"IF": 1, "(": 1, "[": 2}
+"""Levels of ``expression_depth`` an IF, a call's arguments and a subscript count beyond the one of
+each expression inside them: the later stages recurse a little deeper for them."""
 _MISTAKES = {
     "==": "XMILE compares with a single '='",
     "!": "XMILE negates with NOT",
@@ -397,11 +400,14 @@ class _Parser:
         if token.kind == "keyword" and token.text == "MOD" and self.token.text == "(":
             return self.name(Token("name", "MOD", token.position))  # the function form MOD(a, b)
         if token.kind == "keyword" and token.text == "IF":
+            self.depth += _WEIGHT["IF"]
             cond = self.expression()
             self.expect("THEN")
             then = self.expression()
             self.expect("ELSE")
-            return If(cond, then, self.expression())
+            otherwise = self.expression()
+            self.depth -= _WEIGHT["IF"]
+            return If(cond, then, otherwise)
         if (token.text in ("-", "+") and token.kind == "op") or token.text == "NOT":
             return Unary(token.text, self.expression(_UNARY))
         if token.text == "(" and token.kind == "op":
@@ -417,20 +423,24 @@ class _Parser:
         if self.token.text == "(" and self.token.kind == "op":
             self.take()
             args: list[Node] = []
+            self.depth += _WEIGHT["("]
             if self.token.text != ")":
                 args.append(self.expression())
                 while self.token.text == ",":
                     self.take()
                     args.append(self.expression())
             self.expect(")")
+            self.depth -= _WEIGHT["("]
             return Call(token.text, tuple(args))
         if self.token.text == "[" and self.token.kind == "op":
             self.take()
+            self.depth += _WEIGHT["["]
             subs = [self.subscript()]
             while self.token.text == ",":
                 self.take()
                 subs.append(self.subscript())
             self.expect("]")
+            self.depth -= _WEIGHT["["]
             return Var(token.text, tuple(subs))
         return Var(token.text)
 

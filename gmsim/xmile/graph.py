@@ -383,13 +383,55 @@ def causal_graph(
                     if f in g:
                         g.add_edge(f, v.name, sign=sign, weight=float(sign), kind="flow", delay=0.0)
             continue
+        by_term = _sum_signs(signer, v.equation, hidden)
         for cause in _visible_causes(v.equation, hidden):
-            sign = signer.polarity(v.equation, cause)[0]
+            sign = by_term[cause] if by_term is not None else signer.polarity(v.equation, cause)[0]
             if v.gf is not None:
                 sign = _times(sign, _shape(v.gf))
             sign = sign or 0
             g.add_edge(cause, v.name, sign=sign, weight=float(sign), kind="info", delay=0.0)
     return g
+
+
+def _sum_signs(signer: _Signs, node, hidden: Mapping[str, FlatVariable]) -> dict[str, int | None] | None:
+    """The polarity of a sum of three or more terms in each of its causes, read term by term.
+
+    The polarity of ``a + b - c ...`` is the join of its terms' (their ranges do
+    not matter), so a sum of thousands of terms is read once per term instead of
+    once per term and cause. ``None`` (read the whole equation per cause) for
+    anything else, or when two terms reach the same hidden helper (whose reading
+    could then depend on the order).
+    """
+    if not (isinstance(node, Chain) and set(node.ops) <= {"+", "-"}):
+        return None
+    helpers: set[str] = set()
+    causes = []
+    for term in node.args:
+        reached = _reached(term, hidden)
+        if reached & helpers:
+            return None
+        helpers |= reached
+        causes.append(_visible_causes(term, hidden))
+    out: dict[str, int | None] = {}
+    for sign, term, names in zip(("+", *node.ops), node.args, causes, strict=True):
+        for cause in names:
+            p = signer.polarity(term, cause)[0]
+            out[cause] = _join(out.get(cause), p if sign == "+" else _neg(p))
+    return out
+
+
+def _reached(node, hidden: Mapping[str, FlatVariable]) -> set[str]:
+    """The hidden helpers an equation reaches, through each other too (any use)."""
+    seen: set[str] = set()
+    stack = [name for name in refs(node) if name in hidden]
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            v = hidden[name]
+            below = refs(v.equation) if v.kind != "stock" else {*v.inflows, *v.outflows}
+            stack.extend(n for n in below if n in hidden)
+    return seen
 
 
 def _visible_causes(node, hidden: Mapping[str, FlatVariable]) -> set[str]:
