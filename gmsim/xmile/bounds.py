@@ -73,8 +73,8 @@ WHOLE = (-INF, INF)
 NON_NEGATIVE = (0.0, INF)
 _POSITIVE = (5e-324, INF)  # DT
 _TRUTH = (0.0, 1.0)
-_CHECKS = 4_000_000
-"""Most variable evaluations spent proving stock ranges; a larger model keeps none."""
+_CHECKS = 100_000
+"""Most equations evaluated while proving stock ranges (seconds at most); past it none is kept."""
 
 Interval = tuple[float, float]
 
@@ -201,8 +201,19 @@ def _abs(a: Interval) -> Interval:
     return (0.0, max(-lo, hi))
 
 
+class _Points:
+    """Known values seen as ranges of one point, without copying them."""
+
+    def __init__(self, values: Mapping[str, float]):
+        self.values = values
+
+    def get(self, name: str, default: Interval) -> Interval:
+        v = self.values.get(name)
+        return default if v is None else (v, v)
+
+
 def _const(node, values: Mapping[str, float]) -> float | None:
-    lo, hi = interval(node, {k: (v, v) for k, v in values.items()}) if values else interval(node, {})
+    lo, hi = interval(node, _Points(values))  # type: ignore[arg-type]
     return lo if lo == hi and math.isfinite(lo) else None
 
 
@@ -404,7 +415,9 @@ def combine(node, args: Sequence[Interval], values: Mapping[str, float], convent
         case Select():
             return _hull((0.0, 0.0), *args[:-1])
         case Lookup(gf=gf):
-            return WHOLE if gf.kind == "extrapolate" and len(set(gf.y)) > 1 else (min(gf.y), max(gf.y))
+            if not gf.y or (gf.kind == "extrapolate" and len(set(gf.y)) > 1):
+                return WHOLE
+            return (min(gf.y), max(gf.y))
         case Delayed() | Previous():
             return _hull(args[0], args[-1])
         case Initial():
@@ -448,18 +461,27 @@ def constant_values(
     ``values`` adds values known otherwise (a compiled model's constants).
     """
     known = dict(values or {})
-    pending = [v for v in variables if v.kind != "stock" and v.gf is None and v.name not in known]
-    changed = True
-    while changed and pending:
-        changed, rest = False, []
-        for v in pending:
-            value = None if _reads(v.equation, "all") - known.keys() else _const(v.equation, known)
-            if value is None:
-                rest.append(v)
-            else:
-                known[v.name], changed = value, True
-        pending = rest
+    pending = {
+        v.name: v for v in variables if v.kind != "stock" and v.gf is None and v.name not in known
+    }
+    uses = nx.DiGraph()
+    uses.add_nodes_from(pending)
+    for v in pending.values():
+        uses.add_edges_from((r, v.name) for r in _reads(v.equation, "all") if r in pending)
+    for name in _in_order(uses):
+        v = pending[name]
+        if not _reads(v.equation, "all") - known.keys():
+            value = _const(v.equation, known)
+            if value is not None:
+                known[name] = value
     return known
+
+
+def _in_order(graph: nx.DiGraph) -> list:
+    """The nodes, each after those it reads (those on a circle left out)."""
+    circle = {n for c in nx.strongly_connected_components(graph) if len(c) > 1 for n in c}
+    circle |= {n for n in graph if graph.has_edge(n, n)}
+    return list(nx.topological_sort(graph.subgraph(n for n in graph if n not in circle)))
 
 
 def _reads(node, mode: str = "run") -> set[str]:
@@ -473,10 +495,40 @@ def _reads(node, mode: str = "run") -> set[str]:
     return out
 
 
-def _range_of(v: FlatVariable, ranges: Mapping[str, Interval], values: Mapping[str, float]) -> Interval:
+def _postorder(node) -> list[tuple]:
+    """The nodes of an expression, each after its parts, with their number (names: ``None``)."""
+    out: list[tuple] = []
+    stack: list = [(node, False)]
+    while stack:
+        n, done = stack.pop()
+        below = parts(n)
+        if done or not below:
+            out.append((n, None if isinstance(n, Ref | Var) else len(below)))
+            continue
+        stack.append((n, True))
+        stack.extend((c, False) for c in reversed(below))
+    return out
+
+
+def _run(plan: list[tuple], ranges: Mapping[str, Interval], values: Mapping[str, float]) -> Interval:
+    """:func:`interval` over a :func:`_postorder` plan (worked out once, run many times)."""
+    stack: list = []
+    for node, n in plan:
+        if n is None:
+            stack.append(ranges.get(node.name, WHOLE))
+        elif n == 0:
+            stack.append(combine(node, (), values))
+        else:
+            args = stack[-n:]
+            del stack[-n:]
+            stack.append(combine(node, args, values))
+    return stack[0]
+
+
+def _range_of(v: FlatVariable, plan, ranges: Mapping[str, Interval], values) -> Interval:
     if v.gf is not None:
         return combine(Lookup(v.gf, v.equation), [WHOLE], values)
-    lo, hi = interval(v.equation, ranges, values)
+    lo, hi = _run(plan, ranges, values)
     return (max(lo, 0.0), max(hi, 0.0)) if v.kind == "flow" and v.non_negative else (lo, hi)
 
 
@@ -495,20 +547,23 @@ def model_ranges(
     for v in variables:
         if v.kind != "stock" and v.name not in known:
             deps.add_edges_from((r, v.name) for r in _reads(v.equation) if r in deps)
-    cyclic = {n for c in nx.strongly_connected_components(deps) if len(c) > 1 for n in c}
-    cyclic |= {n for n in deps if deps.has_edge(n, n)}
-    flows = deps.subgraph(n for n in deps if n not in cyclic and by_name[n].kind != "stock")
-    order = list(nx.topological_sort(flows))
+    order = _in_order(deps.subgraph(n for n in deps if by_name[n].kind != "stock"))
     rank = {n: k for k, n in enumerate(order)}
-    below = {
-        s.name: sorted((n for n in nx.descendants(deps, s.name) if n in rank), key=rank.__getitem__)
-        for s in stocks
-    }
+    cyclic = {n for n in deps if n not in rank and by_name[n].kind != "stock"}
+    below = {}  # what to work out again when the stock is pinned: what its flows read of it
+    for s in stocks:
+        moved = nx.descendants(deps, s.name)
+        needed = {f for f in (*s.inflows, *s.outflows) if f in moved}
+        for f in list(needed):
+            needed |= nx.ancestors(deps, f) & moved
+        below[s.name] = sorted((n for n in needed if n in rank), key=rank.__getitem__)
     base = {k: (x, x) for k, x in known.items()} | dict.fromkeys(cyclic, WHOLE)
+
+    plans = {n: _postorder(by_name[n].equation) for n in order}
 
     def evaluate(ranges: dict, names) -> dict:
         for n in names:
-            ranges[n] = _range_of(by_name[n], ranges, known)
+            ranges[n] = _range_of(by_name[n], plans[n], ranges, known)
         return ranges
 
     floor = {s.name: NON_NEGATIVE if s.non_negative else WHOLE for s in stocks}
@@ -517,7 +572,7 @@ def model_ranges(
     while True:
         assumed = {n: (b[0] if b else floor[n]) for n, b in boxes.items()}
         ranges = evaluate(base | assumed, order)
-        changed = False
+        changed, spent = False, spent + len(order)
         for s in stocks:
             box = boxes[s.name]
             if not box:

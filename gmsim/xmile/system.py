@@ -100,7 +100,6 @@ class XmileSystem(System):
         self.groups = {v.name: v.kind for v in visible}
         self.labels = {v.name: v.label or v.name for v in visible}
         self.units = {v.name: v.units for v in visible}
-        self.graph = causal_graph(flat)
         dt, start = model.simulation.dt, model.simulation.start
         self.dt = dt
         self._hold_time = model.dialect == "vensim"
