@@ -60,7 +60,7 @@ LIMITS: dict[str, Limit] = {
         "use a lower order (an order of 10 or more is already close to a fixed delay)",
     ),
     "array_elements": Limit(
-        1_000_000,
+        100_000,
         "elements of an XMILE dimension, of one arrayed variable, and of all arrays of a model",
         "use fewer or smaller dimensions",
     ),
@@ -87,7 +87,7 @@ LIMITS: dict[str, Limit] = {
     "bootstrap_draws": Limit(
         100_000_000,
         "bootstrap draws of a sensitivity analysis (resamples x base samples)",
-        "use fewer `--resamples` (100 to 1,000 are usual)",
+        "use fewer `--resamples` (100 to 1,000 are usual) or `--samples`",
     ),
     "file_bytes": Limit(
         64 * 1024**2,
@@ -159,7 +159,7 @@ def check(name: str, value: float, what: str) -> None:
         )
 
 
-def check_grid(start: float, stop: float, dt: float, *, unit: str = "") -> None:
+def check_grid(start: float, stop: float, dt: float) -> None:
     """Refuse a run grid of more than ``steps`` steps, or one whose ``dt`` is lost in rounding.
 
     The one check of a run's size, made before anything is allocated: by
@@ -180,7 +180,7 @@ def check_grid(start: float, stop: float, dt: float, *, unit: str = "") -> None:
     ...     check_grid(0, 12, 1e-12)
     ... except LimitError as exc:
     ...     print(str(exc).split(";")[0])
-    the run's steps ((`stop` 12 - `start` 0) / `dt` 1e-12) is 12000000000000, more than the limit of 10000000 (steps)
+    the number of steps of the run ((`stop` 12 - `start` 0) / `dt` 1e-12) is 12000000000000, more than the limit of 10000000 (steps)
     >>> try:
     ...     check_grid(1e16, 1e16 + 100, 1)
     ... except LimitError as exc:
@@ -192,15 +192,18 @@ def check_grid(start: float, stop: float, dt: float, *, unit: str = "") -> None:
         return
     if not (stop > start and dt > 0):
         return
-    with_unit = f" {unit}s" if unit else ""
     steps = (stop - start) / dt  # inf when the span overflows: refused too
-    check("steps", steps, f"the run's steps ((`stop` {stop:g} - `start` {start:g}) / `dt` {dt:g})")
+    check(
+        "steps",
+        steps,
+        f"the number of steps of the run ((`stop` {stop:g} - `start` {start:g}) / `dt` {dt:g})",
+    )
     ulp = math.ulp(max(abs(start), abs(stop)))
     if dt * RESOLUTION < ulp:
         raise LimitError(
             f"`dt` {dt:g} is below the resolution of the run's times (near {max(abs(start), abs(stop)):g} "
             f"a float is exact only to {ulp:g}: start + k dt would round to repeated or uneven times); "
-            f"give a `dt` of at least {ulp / RESOLUTION:.3g}{with_unit}, or count time from a `start` nearer 0"
+            f"give a `dt` of at least {ulp / RESOLUTION:.3g}, or count time from a `start` nearer 0"
         )
 
 

@@ -25,6 +25,8 @@ from gmsim.core.system import System
 from gmsim.errors import ScenarioError, did_you_mean
 from gmsim.factor.model import Model
 from gmsim.factor.ranges import RANGES, interval, within
+from gmsim.limits import LimitError, check, limit
+from gmsim.scenario.compile import every_span
 from gmsim.scenario.types import KINDS, Intervention, span
 
 if TYPE_CHECKING:
@@ -184,6 +186,10 @@ def _check_action(a: Intervention) -> list[tuple[str | None, str]]:
 
 def _check_table(a: Intervention) -> list[tuple[str | None, str]]:
     times, values = a.times, a.values
+    try:
+        check("table_points", len(times), "the number of points of this table")
+    except LimitError as exc:
+        return [("times", str(exc))]
     if not all(_time(t) for t in times):
         return [("times", f"expected a list of finite months, got {list(times)!r}")]
     out: list[tuple[str | None, str]] = []
@@ -277,8 +283,48 @@ def check_against(scenario: Scenario, model: Any, start: float, stop: float) -> 
     targets are the variables of its compiled system, events move its stocks,
     and ``[[links]]`` and ``tau`` have no meaning.
     """
-    check = _check_on_factors if isinstance(model, Model) else _check_on_system
-    return check(scenario, model, start, stop) + _check_link_times(scenario, start, stop)
+    check_on = _check_on_factors if isinstance(model, Model) else _check_on_system
+    out = check_on(scenario, model, start, stop) + _check_link_times(scenario, start, stop)
+    return out + _check_events(scenario, start, stop)
+
+
+def _check_events(scenario: Scenario, start: float, stop: float) -> list[str]:
+    """Repeated events: not more jumps than the ``events`` limit, and none where a hold of
+    their target makes them do nothing (as for an event ``at`` one time)."""
+    out: list[str] = []
+    total = 0.0
+    for i, a in enumerate(scenario.actions):
+        if a.kind != "event" or a.every is None:
+            total += a.kind == "event"
+            continue
+        first, _, count = every_span(a, start, stop)
+        total += count
+        try:
+            check("events", count, f"the number of jumps of this event (every {a.every:g} months)")
+        except LimitError as exc:
+            out.append(f"{_where(scenario, a, 'interventions', i, 'every')}: {exc}")
+            continue
+        jumps = max(0, math.ceil(count - 1e-9))
+        for j, h in enumerate(scenario.actions):
+            window = h.window() if h.target == a.target and h.kind != "event" else None
+            if window is None or window[1] <= first:
+                continue
+            k = math.ceil((max(window[0], first) - first) / a.every - 1e-9)
+            t = first + k * a.every
+            if k < jumps and t < window[1]:
+                out.append(
+                    f"{_where(scenario, a, 'interventions', i, 'every')}: the event every "
+                    f"{a.every:g} months jumps at month {t:g}, while interventions[{j + 1}] "
+                    f"({h.kind}) holds '{a.target}' {span(*window)}, so it would have no effect; "
+                    "give the event a `start` and `end` outside that window"
+                )
+                break
+    if not out and total > limit("events"):
+        try:
+            check("events", total, f"scenario '{scenario.name}': the number of jumps of all its events")
+        except LimitError as exc:
+            out.append(str(exc))
+    return out
 
 
 def _check_times(scenario: Scenario, i: int, a: Intervention, start: float, stop: float) -> list[str]:

@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 from gmsim.core.paths import Constant, Ramp, Table
 from gmsim.core.system import Event, Forcing, Interventions, Window
 from gmsim.factor.model import Link, Model
+from gmsim.limits import check
 from gmsim.scenario.types import INF, Intervention
 from gmsim.xmile.names import canonical
 
 if TYPE_CHECKING:
     from gmsim.scenario.scenario import Scenario
 
-__all__ = ["compile_scenario", "in_system_spelling"]
+__all__ = ["compile_scenario", "every_span", "in_system_spelling"]
 
 
 def in_system_spelling(scenario: Scenario, model: Any) -> Scenario:
@@ -122,7 +123,14 @@ def _event_times(a: Intervention, start: float, stop: float) -> list[float]:
     """Times of an event: ``at``, or ``first + k * every`` before ``end`` and the end of the run."""
     if a.every is None:
         return [float(a.at)]
+    first, _, count = every_span(a, start, stop)
+    check("events", count, f"the number of jumps of the event on '{a.target}' every {a.every:g} months")
+    return [float(first + k * a.every) for k in range(max(0, math.ceil(count - 1e-9)))]
+
+
+def every_span(a: Intervention, start: float, stop: float) -> tuple[float, float, float]:
+    """A repeated event's first time, the end of its window in ``[start, stop]`` and how many
+    jumps it makes (a float, counted before any list is made: it may be huge)."""
     first = a.start if a.start is not None else start + a.every
     last = min(stop, a.end if a.end is not None else INF)
-    n = max(0, math.ceil((last - first) / a.every - 1e-9))
-    return [float(first + k * a.every) for k in range(n)]
+    return first, last, max(0.0, (last - first) / a.every)

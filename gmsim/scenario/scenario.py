@@ -20,6 +20,7 @@ from gmsim.core.system import Interventions
 from gmsim.errors import Problem, ScenarioError
 from gmsim.factor.model import Model
 from gmsim.files.toml import read_toml
+from gmsim.limits import check
 from gmsim.scenario.checks import check_against, check_scenario, raise_problems
 from gmsim.scenario.compile import compile_scenario, in_system_spelling
 from gmsim.scenario.file import message, parse
@@ -125,15 +126,29 @@ def combine(*scenarios: Scenario, name: str, description: str = "") -> Scenario:
 
 
 def _build(
-    data: dict, *, name: str | None, path: str | None, text: str | None, stack: tuple
+    data: dict,
+    *,
+    name: str | None,
+    path: str | None,
+    text: str | None,
+    stack: tuple,
+    loaded: set[str] | None = None,
 ) -> Scenario:
-    """A Scenario from parsed file data and its includes; problems are reported with their lines."""
+    """A Scenario from parsed file data and its includes; problems are reported with their lines.
+
+    ``loaded``: the files read so far for this scenario. A file included twice (two
+    included scenarios that both include it) is read and applied once.
+    """
     parsed = parse(data, path=path, text=text)
     problems = list(parsed.problems)
     included = []
+    loaded = set() if loaded is None else loaded
     for i, ref in enumerate(parsed.include):
         try:
-            included.append(_load(ref, base=Path(path).parent if path else None, stack=stack))
+            base = Path(path).parent if path else None
+            scenario = _load(ref, base=base, stack=stack, loaded=loaded)
+            if scenario is not None:
+                included.append(scenario)
         except ScenarioError as exc:
             problems.append(Problem(("scenario", "include"), f"include[{i + 1}] '{ref}': {exc}"))
     if problems:
@@ -148,18 +163,26 @@ def _build(
     )
 
 
-def _load(ref: str | os.PathLike, *, base: Path | None, stack: tuple) -> Scenario:
+def _load(
+    ref: str | os.PathLike, *, base: Path | None, stack: tuple, loaded: set[str] | None = None
+) -> Scenario | None:
+    """The scenario file ``ref`` with its includes; ``None`` when ``loaded`` holds it already."""
     path = scenario_path(ref, base=base)
     key = str(path.resolve())
     if key in stack:
         raise ScenarioError(
             f"{path}: includes itself (through {' -> '.join(Path(s).stem for s in (*stack, key))})"
         )
+    loaded = set() if loaded is None else loaded
+    if key in loaded:
+        return None
+    loaded.add(key)
+    check("includes", len(loaded) - 1, f"{path}: the number of scenario files read through `include`")
     try:
         data, text = read_toml(path, error=ScenarioError)
     except ScenarioError as exc:
         raise ScenarioError(f"{exc}; or name a scenario of the library (`gmsim scenarios`)") from None
-    return _build(data, name=path.stem, path=str(path), text=text, stack=(*stack, key))
+    return _build(data, name=path.stem, path=str(path), text=text, stack=(*stack, key), loaded=loaded)
 
 
 def load_scenario(name_or_path: str | os.PathLike | Scenario) -> Scenario:

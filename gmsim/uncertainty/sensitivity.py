@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from gmsim.errors import MetricError, SensitivityError, SimulationError, did_you_mean
+from gmsim.limits import check
 from gmsim.simulation.simulate import ModelLike
 from gmsim.uncertainty.executors import Executor, borrowed
 from gmsim.uncertainty.metric import Metric
@@ -272,6 +273,7 @@ def sensitivity(
     seed = seed_or_fresh(seed if seed is not None else spec.seed)
     samples = whole_number("samples", samples if samples is not None else DEFAULT_SAMPLES[method])
     chunk_size = whole_number("chunk_size", chunk_size)
+    resamples = whole_number("resamples", resamples)
     setup = prepare(model, spec, [scenario] if scenario is not None else [], start=start, stop=stop)
     scenario_name, system = setup.systems[-1]
     full = setup.space
@@ -280,7 +282,10 @@ def sensitivity(
         raise SensitivityError(
             "every parameter of the spec is fixed; give them ranges that are not empty"
         )
-    _check_samples(method, samples, len(space.names), second_order, levels)
+    runs = _check_samples(method, samples, len(space.names), second_order, levels)
+    check("runs", runs, f"the number of runs of the {method} design (`samples` {samples})")
+    what = f"the number of bootstrap draws (`resamples` {resamples} x `samples` {samples})"
+    check("bootstrap_draws", resamples * samples, what)
     start, stop, dt, integrator = run_settings(system, start, stop, dt, integrator)
     time = checked_grid(start, stop, dt)
     metric_list = chosen_metrics(metrics if metrics is not None else spec.metrics, system)
