@@ -84,8 +84,20 @@ class ArrayResolution:
         d = self.dims.get(canonical(dim)) if dim else None
         if d is None:
             return None
-        keys = [canonical(e) for e in d.elements]
-        return keys.index(canonical(elem)) + 1 if canonical(elem) in keys else None
+        where = self.positions(d)
+        return where[canonical(elem)] + 1 if canonical(elem) in where else None
+
+    def positions(self, dim: Dimension) -> dict[str, int]:
+        """Each element of ``dim`` (canonical) and its index, made once per dimension: a lookup per
+        reference costs O(1), not a pass over the elements (which made arrays cost O(n^2))."""
+        cache = self.__dict__.setdefault("_positions", {})
+        got = cache.get(id(dim))
+        if got is None or got[0] is not dim:
+            where: dict[str, int] = {}
+            for i, e in enumerate(dim.elements):
+                where.setdefault(canonical(e), i)
+            got = cache[id(dim)] = (dim, where)
+        return got[1]
 
     def subscripted(self, entry: Entry, node: Var, scope: Scope):
         dims = entry.dims
@@ -130,13 +142,13 @@ class ArrayResolution:
         """The subscript a reference without brackets has in ``dim``."""
         if canonical(dim.name) in scope.bindings:
             return Var(dim.name)
-        keys = {canonical(e) for e in dim.elements}
+        keys = self.positions(dim)
         inside = [e for e in scope.bindings.values() if canonical(e) in keys]
         return Var(inside[0]) if len(inside) == 1 else Var(dim.name)
 
     def subscript(self, sub: Node, dim: Dimension, entry: Entry, scope: Scope) -> list[int] | Node:
-        keys = [canonical(e) for e in dim.elements]
-        n = len(keys)
+        keys = self.positions(dim)
+        n = len(dim.elements)
         if isinstance(sub, Star):
             return list(range(n))
         if isinstance(sub, DimPosition):
@@ -158,19 +170,19 @@ class ArrayResolution:
                 if key == canonical(dim.name):
                     return list(range(n))
                 if all(canonical(e) in keys for e in named.elements):  # a subrange used as a slice
-                    return [keys.index(canonical(e)) for e in named.elements]
+                    return [keys[canonical(e)] for e in named.elements]
                 raise self.fail(
                     scope, f"dimension '{sub.name}' does not fit '{dim.name}' of '{label(entry.name)}'"
                 )
             if key in keys:
-                return [keys.index(key)]
+                return [keys[key]]
             qualified = sub.name.rpartition(".")
             if (
                 qualified[0]
                 and canonical(qualified[0]) == canonical(dim.name)
                 and canonical(qualified[2]) in keys
             ):
-                return [keys.index(canonical(qualified[2]))]
+                return [keys[canonical(qualified[2])]]
         value = self.scalar(self.resolve(sub, scope), scope)
         folded = self.fold(value)
         if folded is None:
@@ -179,11 +191,11 @@ class ArrayResolution:
 
     def place(self, element: str, dim: Dimension, scope: Scope, position: int | None, via=None) -> int:
         """Index in ``dim`` of an element the variable being defined is bound to."""
-        keys = [canonical(e) for e in dim.elements]
+        keys = self.positions(dim)
         if canonical(element) in keys:
-            return keys.index(canonical(element))
+            return keys[canonical(element)]
         source = via or (self.owner_dims(scope)[position] if position is not None else None)
-        if source is not None and len(source.elements) == len(keys):  # same size: map by position
+        if source is not None and len(source.elements) == len(dim.elements):  # same size: by position
             return [canonical(e) for e in source.elements].index(canonical(element))
         raise self.fail(scope, f"element '{element}' is not in dimension '{dim.name}'")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gmsim.limits import LIMITS, LimitError, check, limit
 from gmsim.xmile.expr import Binary, Call, Num
 from gmsim.xmile.flat import ActiveInitial, Delayed, FlatVariable, Initial, Previous, Ref
 from gmsim.xmile.names import canonical, identifier
@@ -25,9 +26,10 @@ __all__ = ["MACRO_DEPTH", "MACRO_SIZE", "Expansion"]
 MACRO_DEPTH = 16
 """Most macros nested in one another (a macro calling a macro ... counts each)."""
 
-MACRO_SIZE = 20_000
+MACRO_SIZE = LIMITS["macro_variables"].value
 """Most variables all macro calls of a file may expand into (a macro calling another twice, which
-calls another twice, ... grows as a power: the bound stops a small file from filling memory)."""
+calls another twice, ... grows as a power: the bound stops a small file from filling memory); the
+``macro_variables`` limit of :mod:`gmsim.limits`, which ``GMSIM_MAX_MACRO_VARIABLES`` raises."""
 
 
 class Expansion:
@@ -61,6 +63,10 @@ class Expansion:
         n = self.fold(node)
         if n is None or n != int(n) or n < 1:
             raise self.fail(scope, f"the order of {fn} must be a whole number >= 1 known before the run")
+        try:
+            check("delay_order", n, f"the order of {fn}")
+        except LimitError as exc:
+            raise self.fail(scope, str(exc)) from None
         return int(n)
 
     def stateful(self, fn: str, args: list, scope: Scope):
@@ -154,11 +160,12 @@ class Expansion:
                 "fewer levels",
             )
         self.macro_size = getattr(self, "macro_size", 0) + len(m.variables) + len(m.parameters) + 1
-        if self.macro_size > MACRO_SIZE:
+        if self.macro_size > (most := limit("macro_variables")):
             raise self.fail(
                 scope,
-                f"macro {m.name}: the file's macro calls expand into more than {MACRO_SIZE:,} "
-                "variables; call macros fewer times, or write the repeated part as variables",
+                f"macro {m.name}: the file's macro calls expand into more than {most:,} "
+                "variables (the limit macro_variables); call macros fewer times, or write the "
+                "repeated part as variables, or raise the limit with GMSIM_MAX_MACRO_VARIABLES=N",
             )
         base = self.helper(scope, identifier(m.name).upper())
         inner = Scope(

@@ -15,6 +15,7 @@ import math
 import gmsim.xmile.builtins as bi
 from gmsim.core.names import printable, reserved, reserved_message, unprintable
 from gmsim.errors import ModelError, did_you_mean
+from gmsim.limits import LimitError, check
 from gmsim.xmile.arrays import ArrayResolution
 from gmsim.xmile.expansion import Expansion
 from gmsim.xmile.expr import (
@@ -75,6 +76,7 @@ class _Flattener(ArrayResolution, Expansion):
         self.parsed: dict[str, Node | EquationError] = {}
         self.hidden: list[FlatVariable] = []
         self.constants: dict[str, float] = {}
+        self.array_elements = 0  # of all arrayed variables so far (the `array_elements` limit)
 
     # -- messages -------------------------------------------------------------------------------------
     def fail(self, scope: Scope, message: str) -> ModelError:
@@ -103,6 +105,15 @@ class _Flattener(ArrayResolution, Expansion):
             )
         if top and reserved(identifier(name)):
             raise self.error(line, f"{what} {reserved_message(identifier(name))}")
+
+    def count_elements(self, name: str, n: int, line: int) -> None:
+        """Add the ``n`` elements of the arrayed variable ``name``; refuse more than the limit."""
+        self.array_elements += n
+        try:
+            check("array_elements", n, f"the number of elements of '{label(name)}'")
+            check("array_elements", self.array_elements, "the number of array elements of the model")
+        except LimitError as exc:
+            raise self.error(line, f"variable '{label(name)}': {exc}") from None
 
     # -- model instances and modules ----------------------------------------------------------------
     def collect(
@@ -133,6 +144,8 @@ class _Flattener(ArrayResolution, Expansion):
                         f"define{did_you_mean(d, [x.name for x in self.doc.dimensions])}",
                     )
                 dims.append(self.dims[canonical(d)])
+            if dims:
+                self.count_elements(name, math.prod(len(d.elements) for d in dims), v.line)
             self.entries[key] = Entry(v, name, prefix, behavior, tuple(dims))
         for target, source, module in connections:
             if target not in self.entries or source not in self.entries:

@@ -31,7 +31,7 @@ import defusedxml
 import defusedxml.sax
 
 from gmsim.errors import ModelError, did_you_mean
-from gmsim.limits import LimitError, check_grid
+from gmsim.limits import LimitError, check, check_grid
 
 __all__ = [
     "Behavior",
@@ -400,6 +400,10 @@ class _Reader:
             size = node.attrs.get("size", "").strip()
             if not size.isdigit() or int(size) < 1:
                 raise self.error(node, f"dimension '{name}' needs <elem> tags or a size=\"N\" attribute")
+            try:
+                check("array_elements", int(size), f"the size of dimension '{name}'")
+            except LimitError as exc:
+                raise self.error(node, str(exc)) from None
             elems = tuple(str(i) for i in range(1, int(size) + 1))
         return Dimension(name, elems, node.line)
 
