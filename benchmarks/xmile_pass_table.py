@@ -77,6 +77,10 @@ nearest saved step. The table is written by `benchmarks/xmile_pass_table.py`; th
 - Not read, each with an error naming the variable: conveyors and queues, random functions,
   recursive macros, macros with their own `<sim_specs>`, array transposition (`'`), and modules
   in other files (gmsim opens nothing but the model file).
+- Refused, with the file and line: a variable named `TIME`, `DT`, `STARTTIME`, `STOPTIME`, `PI`
+  or `INF` (equations would read the built-in in its place; XMILE 3.2.2.5 reserves them), at the
+  top level one named `run` or `scenario` (columns of the tables of runs), and names holding
+  control characters.
 
 ## File by file
 

@@ -143,7 +143,8 @@ def cli_page() -> str:
         "may be a gmsim model file (`.toml`) or an XMILE file (`.xmile`, `.stmx`, `.itmx`, "
         "`.xml`); left out, it is the paper's default model. Bad input prints one message "
         "naming the file and the line or key, and exits with code 2; output folders are "
-        "written all at once or not at all.",
+        "written all at once or not at all, never over a folder of yours or a file the command "
+        "reads, and Ctrl-C or SIGTERM leaves nothing half-written.",
         "",
     ]
     for name in _commands():
