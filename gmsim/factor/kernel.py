@@ -51,11 +51,11 @@ def _kernel():
         return None
     if _compiled is None:
         try:
-            from gmsim.factor.kernel_numba import integrate_segment
+            from gmsim.factor.kernel_numba import integrate_run, integrate_segment
         except ImportError:
             _compiled = False
         else:
-            _compiled = integrate_segment
+            _compiled = (integrate_run, integrate_segment)
     return _compiled or None
 
 
@@ -195,6 +195,7 @@ def integrate_fixed(
     kernel = _kernel()
     if kernel is None or method not in _FIXED:
         return None
+
     rk4 = method == "rk4"
     starts, lengths, before = _schedule(a, b, grid, saves)
     if rk4:
@@ -223,7 +224,7 @@ def integrate_fixed(
         not bool(np.max(steep) > 50.0),
     )
     out = np.array(y, dtype=np.float64, order="C", copy=True)
-    kernel(
+    kernel[0 if B == 1 else 1](  # the loops compiled for one run, or for tiles of runs
         rk4, out, saved, np.ascontiguousarray(saves, dtype=np.int64), before,
         np.ascontiguousarray(lengths, dtype=np.float64), held_idx, held_steps, held_saves,
         (*plan.observed, save == "states"), plan.sizes, plan.links, plan.mods, plan.delays,

@@ -20,10 +20,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["TILE", "integrate_segment"]
+__all__ = ["TILE", "integrate_run", "integrate_segment"]
 
-TILE = 32  # runs per tile: a tile's states, stages and rates stay in the L1/L2 cache; the last tile
-# of a batch is filled up with copies of its last run, so every tile's loops have the same length
+# Runs per tile: a tile's states, stages and rates stay in the cache. The loops are compiled for
+# two widths, TILE and 1 (a single run); the last tile of a batch is filled up with copies of
+# its last run, so every tile's loops have the same length.
+TILE = 32
 
 
 # exp and log after fdlibm (Sun Microsystems, 1993): range reduction by ln 2, then its polynomials
@@ -118,12 +120,12 @@ def _combine(ptr, idx, val, col, y, acc, w):
             acc[r] += y[row, r] * v
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile):
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile, lanes):
     """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs)."""
     yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp = t
     ne, ns, nd = sizes[0], sizes[1], sizes[2]
-    n, lanes = y.shape
+    n = y.shape[0]
     src_ptr, src_idx, src_val, effect, additive, moderated, necessary = links
     mod_ptr, mod_idx, mod_val = mods
     dly_ptr, dly_idx, dly_val = delays
@@ -260,13 +262,39 @@ def integrate_segment(
     gives the held states' values at each right-hand-side time (rk4: the step's
     start, middle and end; euler: its start), ``held_saves`` at each save.
     """
+    _segment(rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
+             observed, sizes, links, mods, delays, flows, numbers, TILE)  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def integrate_run(
+    rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
+    observed, sizes, links, mods, delays, flows, numbers,
+):  # fmt: skip
+    """:func:`integrate_segment` of a single run: the loops compiled for one lane."""
+    _segment(rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
+             observed, sizes, links, mods, delays, flows, numbers, 1)  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _segment(
+    rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
+    observed, sizes, links, mods, delays, flows, numbers, lanes,
+):  # fmt: skip
+    """The loop of :func:`integrate_segment`, for tiles of ``lanes`` runs (inlined: a constant).
+
+    Step ``s`` is ``step_h[s]`` long; the save ``j`` is written to
+    ``saved[save_rows[j], run]`` after ``save_before[j]`` steps. ``held_steps``
+    gives the held states' values at each right-hand-side time (rk4: the step's
+    start, middle and end; euler: its start), ``held_saves`` at each save.
+    """
     weights, bias, rates, fall_rates, asym, flow_rates, steep, clip = numbers
     B, n = y.shape
     ne, ns = sizes[0], sizes[1]
     n_steps = step_h.shape[0]
     n_saves = save_rows.shape[0]
     per_step = 3 if rk4 else 1
-    T = TILE if B >= TILE else B  # a run or a few: no lanes computed for nothing
+    T = lanes  # a constant once inlined: the loops are compiled for it
     L = weights.shape[1]
     nf = flow_rates.shape[1]
     nz = max(flows[0].shape[0] - 1, 1)
@@ -319,38 +347,25 @@ def integrate_segment(
                 break
             h = step_h[s]
             row = s * per_step
-            _rhs(
-                yt,
-                k1,
-                scratch,
-                held_idx,
-                held_steps[row],
-                r0,
-                w,
-                sizes,
-                links,
-                mods,
-                delays,
-                flows,
-                tile,
-            )
+            _rhs(yt, k1, scratch, held_idx, held_steps[row], r0, w,
+                 sizes, links, mods, delays, flows, tile, T)  # fmt: skip
             if rk4:
                 half = h / 2
                 for i in range(n):
                     for r in range(T):
                         stage[i, r] = yt[i, r] + half * k1[i, r]
                 _rhs(stage, k2, scratch, held_idx, held_steps[row + 1], r0, w,
-                     sizes, links, mods, delays, flows, tile)  # fmt: skip
+                     sizes, links, mods, delays, flows, tile, T)  # fmt: skip
                 for i in range(n):
                     for r in range(T):
                         stage[i, r] = k2[i, r] * half + yt[i, r]
                 _rhs(stage, k3, scratch, held_idx, held_steps[row + 1], r0, w,
-                     sizes, links, mods, delays, flows, tile)  # fmt: skip
+                     sizes, links, mods, delays, flows, tile, T)  # fmt: skip
                 for i in range(n):
                     for r in range(T):
                         stage[i, r] = k3[i, r] * h + yt[i, r]
                 _rhs(stage, k4, scratch, held_idx, held_steps[row + 2], r0, w,
-                     sizes, links, mods, delays, flows, tile)  # fmt: skip
+                     sizes, links, mods, delays, flows, tile, T)  # fmt: skip
                 sixth = h / 6
                 for i in range(n):
                     for r in range(T):
