@@ -79,6 +79,11 @@ LIMITS: dict[str, Limit] = {
         "scenario files read through `include` for one scenario (each file once)",
         "include fewer scenario files, or combine them into one",
     ),
+    "include_depth": Limit(
+        100,
+        "scenario files included inside one another (a includes b, which includes c, ...)",
+        "include the files side by side from one scenario instead of in a chain",
+    ),
     "runs": Limit(
         4_000_000,
         "model runs of one ensemble (Monte Carlo samples x systems, Sobol or Morris design)",

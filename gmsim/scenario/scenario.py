@@ -173,6 +173,7 @@ def _load(
         raise ScenarioError(
             f"{path}: includes itself (through {' -> '.join(Path(s).stem for s in (*stack, key))})"
         )
+    check("include_depth", len(stack) + 1, f"{path}: the depth of this `include` chain")
     loaded = set() if loaded is None else loaded
     if key in loaded:
         return None
