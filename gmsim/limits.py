@@ -84,6 +84,11 @@ LIMITS: dict[str, Limit] = {
         "scenario files included inside one another (a includes b, which includes c, ...)",
         "include the files side by side from one scenario instead of in a chain",
     ),
+    "module_depth": Limit(
+        100,
+        "XMILE modules inside one another (a module whose model holds a module ...)",
+        "put the inner models side by side instead of in a chain",
+    ),
     "runs": Limit(
         4_000_000,
         "model runs of one ensemble (Monte Carlo samples x systems, Sobol or Morris design)",

@@ -173,6 +173,10 @@ class _Flattener(ArrayResolution, Expansion):
             )
         if canonical(v.name) in path:
             raise self.error(v.line, f"module '{v.name}' contains itself")
+        try:
+            check("module_depth", len(path) + 1, "the nesting of modules")
+        except LimitError as exc:
+            raise self.error(v.line, f"module '{v.name}': {exc}") from None
         inner = prefix + identifier(v.name) + "."
         self.collect(section, inner, behavior, (*path, canonical(v.name)))
         out = []
