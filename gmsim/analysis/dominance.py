@@ -221,12 +221,19 @@ def _chains(graph: nx.DiGraph, edges: list[tuple[str, str]], hidden: set[str], n
             leaving.setdefault(c, []).append(k)
 
     def walk(node: str, effect: str, path: list[int], found: list[list[int]]) -> None:
-        for k in leaving.get(node, ()):
+        """Depth first, with a stack: a delay of a thousand stages is a chain that long."""
+        stack = [(iter(leaving.get(node, ())), path)]
+        while stack:
+            ks, path = stack[-1]
+            k = next(ks, None)
+            if k is None:
+                stack.pop()
+                continue
             nxt = edges[k][1]
             if nxt == effect:
                 found.append([*path, k])
             elif nxt in hidden and all(edges[j][1] != nxt for j in path):
-                walk(nxt, effect, [*path, k], found)
+                stack.append((iter(leaving.get(nxt, ())), [*path, k]))
 
     paths = {}
     for c, e in graph.edges:

@@ -437,8 +437,12 @@ class _Reader:
     def variables(self, node: _Node) -> tuple[Variable, ...]:
         kinds = ("stock", "flow", "aux", "gf", "module")
         out = []
-        for child in node.children:
-            if child.tag in kinds:
+        stack = [iter(node.children)]  # the variables a variable holds come right after it
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+            elif child.tag in kinds:
                 out.append(self.variable(child))
                 nested = [c for c in child.children if c.tag in kinds[:3] or c.tag == "module"]
                 if nested:  # a variable cannot hold another: the file forgot to close it
@@ -446,7 +450,7 @@ class _Reader:
                         f'line {child.line}: <{child.tag} name="{child.attrs.get("name", "")}"> holds '
                         f"{len(nested)} other variable(s); read them as siblings"
                     )
-                    out.extend(self.variables(_Node("variables", {}, child.line, nested)))
+                    stack.append(iter(nested))
             elif child.tag == "group":
                 continue
             elif ":" not in child.tag:
