@@ -142,6 +142,10 @@ def read_calibration(folder: str | os.PathLike) -> CalibrationFolder:
             manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{path / 'manifest.json'}: not JSON ({exc}); {hint}") from None
+        except RecursionError:  # the JSON reader recurses into nested arrays and objects
+            raise DataError(
+                f"{path / 'manifest.json'}: arrays or objects nested too deeply to read; {hint}"
+            ) from None
         if not isinstance(manifest, dict):
             raise DataError(f"{path / 'manifest.json'}: expected a JSON object; {hint}")
     png = path / "fit.png"

@@ -139,7 +139,10 @@ def _model(doc: Document) -> XmileModel:
     )
     model.compile()  # dependency cycles and the like fail here, at load time
     if doc.notes:
-        warnings.warn(XmileWarning(f"{doc.path}: read leniently: " + "; ".join(doc.notes)), stacklevel=3)
+        shown = "; ".join(doc.notes[:10]) + (
+            f"; and {len(doc.notes) - 10} more" if len(doc.notes) > 10 else ""
+        )
+        warnings.warn(XmileWarning(f"{doc.path}: read leniently: {shown}"), stacklevel=3)
     return model
 
 
