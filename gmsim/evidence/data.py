@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from gmsim.errors import DataError, did_you_mean
+from gmsim.files.reading import read_text
 from gmsim.files.toml import locate, number, read_toml
 
 __all__ = [
@@ -172,7 +173,7 @@ def read_table(
     """Header, rows (as strings) and the file line of each row of a CSV file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, encoding="utf-8-sig", what=f"CSV {what}", error=DataError)
     except FileNotFoundError:
         raise DataError(f"{path}: no such {what}; check the path") from None
     except IsADirectoryError:
@@ -181,6 +182,8 @@ def read_table(
         raise DataError(
             f"{path}: not a UTF-8 text file ({exc.reason}); save it as CSV (UTF-8)"
         ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
     reader = csv.reader(io.StringIO(text))
     rows, lines = [], []
     header: list[str] | None = None

@@ -26,6 +26,7 @@ import numpy as np
 from gmsim.evidence.calibrate import Calibration
 from gmsim.evidence.edit import set_values
 from gmsim.files.manifest import file_sha256, versions
+from gmsim.files.reading import read_text
 from gmsim.plot.observed import plot_fit, plot_residuals
 
 __all__ = ["calibrated_text", "fit_panels", "write_calibration"]
@@ -102,7 +103,7 @@ def write_calibration(
         and source.suffix.lower() == ".toml"
         and any(n.partition(":")[0] in WRITABLE for n in cal.names)
     ):
-        text = source.read_text(encoding="utf-8")
+        text = read_text(source, what="model file")
         (folder / "calibrated.toml").write_text(calibrated_text(cal, text), encoding="utf-8")
         written.append("calibrated.toml")
     columns = ["parameter", "estimate", "low", "high", "std_error", "start", "pinned", "note"]

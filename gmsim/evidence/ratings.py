@@ -32,6 +32,7 @@ from gmsim.evidence.edit import set_values
 from gmsim.evidence.elicit import COLUMNS, Aggregate, aggregate, fuzzy, term_of
 from gmsim.factor.file import default_model_path
 from gmsim.factor.model import Model
+from gmsim.files.reading import read_text
 from gmsim.simulation.load import load_model
 
 __all__ = ["Elicitation", "elicit", "read_ratings", "spec_text", "template", "write_elicitation"]
@@ -198,7 +199,7 @@ def write_elicitation(result: Elicitation, folder: str | os.PathLike) -> list[st
     folder = Path(folder)
     model = result.model
     source = Path(model.path) if model.path else default_model_path()
-    text = source.read_text(encoding="utf-8")
+    text = read_text(source, what="model file")
     date = _dt.date.today().isoformat()
     name = Path(result.path).name if result.path else "ratings"
     values = {f"weight:{a.link}": a.weight for a in result.links.values()}

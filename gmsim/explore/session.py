@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -39,6 +40,7 @@ from gmsim.errors import GmsimError, LoopError, did_you_mean
 from gmsim.explore.export import read_uploaded, scenario_toml
 from gmsim.explore.settings import Lever, Settings, levers_of, scenario_of
 from gmsim.factor.model import Model
+from gmsim.files.reading import read_bytes
 from gmsim.plot.results import headline_variables
 from gmsim.scenario import Scenario, list_scenarios, load_scenario
 from gmsim.simulation.load import load_model
@@ -247,7 +249,7 @@ def read_observed(data: str | os.PathLike | pd.DataFrame, variables: Sequence[st
         frame = data.copy()
     else:
         try:
-            frame = pd.read_csv(data)
+            frame = pd.read_csv(io.BytesIO(read_bytes(data, what="CSV data file")))
         except (OSError, ValueError) as exc:
             raise GmsimError(f"`--data` {data}: cannot be read as CSV ({exc}); check the path") from None
     if "time" not in frame.columns:

@@ -40,6 +40,7 @@ from gmsim.core.names import unprintable
 from gmsim.errors import GmsimError, ModelError, Problem, did_you_mean
 from gmsim.files.nesting import LimitError, check_data, check_text
 from gmsim.files.output import note_input
+from gmsim.files.reading import read_text
 
 __all__ = [
     "Keys",
@@ -111,7 +112,7 @@ def read_toml(
     path = Path(path)
     note_input(path)  # no output of the command may replace it
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, what="TOML file", error=error)
     except FileNotFoundError:
         raise error(f"{path}: no such file; check the path") from None
     except IsADirectoryError:

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 import os
@@ -43,6 +44,7 @@ from gmsim.analysis.comparison import plot_comparison
 from gmsim.errors import DataError
 from gmsim.evidence.data import ObservedData, check_horizon, read_data
 from gmsim.evidence.overlay import comparison_levels, overlay_comparison
+from gmsim.files.reading import read_bytes, read_text
 from gmsim.report.html import Html, esc, figure, table, tag
 from gmsim.report.narrative import NBSP, amount, count
 
@@ -118,7 +120,7 @@ def read_calibration(folder: str | os.PathLike) -> CalibrationFolder:
     if not file.is_file():
         raise DataError(f"`--calibration {folder}`: the folder has no estimates.csv; {hint}")
     try:
-        estimates = pd.read_csv(file)
+        estimates = pd.read_csv(io.BytesIO(read_bytes(file, what="CSV file", error=DataError)))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{file}: not a table of estimates ({exc}); {hint}") from None
     missing = [c for c in ESTIMATES if c not in estimates.columns]
@@ -139,7 +141,7 @@ def read_calibration(folder: str | os.PathLike) -> CalibrationFolder:
     manifest: dict[str, Any] = {}
     if (path / "manifest.json").is_file():
         try:
-            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+            manifest = json.loads(read_text(path / "manifest.json", what="JSON file", error=DataError))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{path / 'manifest.json'}: not JSON ({exc}); {hint}") from None
         except RecursionError:  # the JSON reader recurses into nested arrays and objects
@@ -149,7 +151,8 @@ def read_calibration(folder: str | os.PathLike) -> CalibrationFolder:
         if not isinstance(manifest, dict):
             raise DataError(f"{path / 'manifest.json'}: expected a JSON object; {hint}")
     png = path / "fit.png"
-    return CalibrationFolder(path, estimates, png.read_bytes() if png.is_file() else None, manifest)
+    image = read_bytes(png, what="PNG file", error=DataError) if png.is_file() else None
+    return CalibrationFolder(path, estimates, image, manifest)
 
 
 # -- the section ---------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gmsim.errors import Problem
+from gmsim.errors import Problem, ScenarioError
 from gmsim.factor.ranges import interval
+from gmsim.files.reading import read_text
 from gmsim.files.toml import (
     array,
     boolean,
@@ -176,7 +177,10 @@ def _table_file(given: dict[str, Any], key: tuple, path: str | None) -> list[Pro
     name, column = given.pop("file"), given.pop("column")
     target = Path(name) if path is None or Path(name).is_absolute() else Path(path).parent / name
     try:
-        rows = [r for r in csv.reader(target.read_text(encoding="utf-8-sig").splitlines()) if r]
+        text = read_text(target, encoding="utf-8-sig", what="CSV file", error=ScenarioError)
+        rows = [r for r in csv.reader(text.splitlines()) if r]
+    except ScenarioError as exc:
+        return [Problem((*key, "file"), str(exc))]
     except (OSError, UnicodeDecodeError):
         return [
             Problem(

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gmsim.errors import GmsimError
+from gmsim.files.reading import read_text
 from gmsim.xmile.names import label
 
 __all__ = [
@@ -79,7 +80,7 @@ class Reference:
 def read_reference(path: str | os.PathLike) -> Reference:
     """Read ``output.csv`` (commas) or ``output.tab`` (tabs); any line endings."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = read_text(path, encoding="utf-8-sig", errors="replace", what="table of expected values")
     lines = [line for line in text.splitlines() if line.strip()]
     sep = "\t" if path.suffix == ".tab" or "\t" in lines[0] else ","
     header = [h.strip().strip('"') for h in lines[0].split(sep)]

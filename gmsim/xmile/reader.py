@@ -31,7 +31,8 @@ import defusedxml
 import defusedxml.sax
 
 from gmsim.errors import ModelError, did_you_mean
-from gmsim.limits import LimitError, check, check_grid
+from gmsim.files.reading import read_bytes
+from gmsim.limits import check, check_grid
 
 __all__ = [
     "Behavior",
@@ -387,10 +388,7 @@ class _Reader:
             raise self.error(node, f"<stop> ({specs.stop:g}) must be after <start> ({specs.start:g})")
         if specs.dt <= 0:
             raise self.error(node, f"<dt> must be > 0, got {specs.dt:g}")
-        try:
-            check_grid(specs.start, specs.stop, specs.dt)
-        except LimitError as exc:
-            raise self.error(node, str(exc)) from None
+        check_grid(specs.start, specs.stop, specs.dt, error=lambda m: self.error(node, m))
         return specs
 
     def dimension(self, node: _Node) -> Dimension:
@@ -400,10 +398,8 @@ class _Reader:
             size = node.attrs.get("size", "").strip()
             if not size.isdigit() or int(size) < 1:
                 raise self.error(node, f"dimension '{name}' needs <elem> tags or a size=\"N\" attribute")
-            try:
-                check("array_elements", int(size), f"the size of dimension '{name}'")
-            except LimitError as exc:
-                raise self.error(node, str(exc)) from None
+            what, fail = f"the size of dimension '{name}'", lambda m: self.error(node, m)
+            check("array_elements", int(size), what, error=fail)
             elems = tuple(str(i) for i in range(1, int(size) + 1))
         return Dimension(name, elems, node.line)
 
@@ -600,10 +596,5 @@ def read_xmile(path: str | os.PathLike) -> Document:
         The file cannot be read, is not well-formed or safe XML, or is not XMILE.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot be read ({exc.strerror})") from None
+    data = read_bytes(path, what="XMILE file", error=ModelError, limit_name="xmile_bytes", report=True)
     return read_xmile_text(data, str(path))
