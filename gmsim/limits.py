@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gmsim.errors import GmsimError
@@ -47,6 +48,11 @@ LIMITS: dict[str, Limit] = {
         10_000_000,
         "solver steps in one run (horizon / dt)",
         "use a larger `dt` or a shorter horizon",
+    ),
+    "saved_values": Limit(
+        250_000_000,
+        "values one solve holds (runs x saved times x variables: 2 GB of numbers)",
+        "save less often (a larger `dt`), run a shorter horizon, or fewer runs at once (`--chunk-size`)",
     ),
     "events": Limit(
         100_000,
@@ -151,25 +157,28 @@ def limit(name: str) -> int:
     return value
 
 
-def check(name: str, value: float, what: str) -> None:
+def check(name: str, value: float, what: str, *, error: Callable[[str], Exception] = LimitError) -> None:
     """Refuse ``value`` when it is above the limit ``name``; ``what`` says which input asked for it.
 
     Raises
     ------
     LimitError
-        Naming ``what``, the value, the limit, its way round and its variable.
+        Naming ``what``, the value, the limit, its way round and its variable; or the exception
+        ``error`` makes of that message (one naming the file and line, say).
     """
     most = limit(name)
     if not value <= most:  # NaN is refused too
         shown = f"{int(value)}" if value == value and abs(value) < 1e18 else f"{value:g}"
         entry = LIMITS[name]
-        raise LimitError(
+        raise error(
             f"{what} is {shown}, more than the limit of {most} ({name}); {entry.hint}, "
             f"or raise the limit with GMSIM_MAX_{name.upper()}=N"
         )
 
 
-def check_grid(start: float, stop: float, dt: float) -> None:
+def check_grid(
+    start: float, stop: float, dt: float, *, error: Callable[[str], Exception] = LimitError
+) -> None:
     """Refuse a run grid of more than ``steps`` steps, or one whose ``dt`` is lost in rounding.
 
     The one check of a run's size, made before anything is allocated: by
@@ -207,10 +216,11 @@ def check_grid(start: float, stop: float, dt: float) -> None:
         "steps",
         steps,
         f"the number of steps of the run ((`stop` {stop:g} - `start` {start:g}) / `dt` {dt:g})",
+        error=error,
     )
     ulp = math.ulp(max(abs(start), abs(stop)))
     if dt * RESOLUTION < ulp:
-        raise LimitError(
+        raise error(
             f"`dt` {dt:g} is below the resolution of the run's times (near {max(abs(start), abs(stop)):g} "
             f"a float is exact only to {ulp:g}: start + k dt would round to repeated or uneven times); "
             f"give a `dt` of at least {ulp / RESOLUTION:.3g}, or count time from a `start` nearer 0"

@@ -250,7 +250,10 @@ def solve(
         jumps = sum(settings.start < b < settings.stop for b in system.breakpoints(params))
         check("events", jumps, "the number of breakpoints in the run (events, decisions, table points)")
         grid = time_grid(settings.start, settings.stop, settings.dt)
-        out = np.empty((params.batch, len(grid), len(names)))
+        shape = (params.batch, len(grid), len(names))
+        what = "the number of values to save ({} runs x {} times x {} variables)".format(*shape)
+        check("saved_values", float(np.prod(shape, dtype=float)), what)
+        out = np.empty(shape)
         stats = _integrate(system, params, grid, method, settings, observe, out)
     if settings.check_finite:
         check_finite(grid, out, names, unit)

@@ -38,7 +38,6 @@ from gmsim.factor.flows import Flow, flow_edges
 from gmsim.factor.ranges import RANGES, interval, within
 from gmsim.factor.saturation import DEFAULT_STEEPNESS
 from gmsim.factor.validate import check_primitives
-from gmsim.limits import LimitError, check, check_grid
 
 __all__ = [
     "GROUPS",
@@ -519,8 +518,6 @@ def check_model(model: Model) -> list[Problem]:
             p.append(Problem((*key, "delay"), f"must be a number >= 0 months, got {link.delay!r}"))
         if isinstance(link.order, bool) or not isinstance(link.order, int) or link.order < 1:
             p.append(Problem((*key, "order"), f"must be a whole number >= 1, got {link.order!r}"))
-        else:
-            p.extend(_limited((*key, "order"), "delay_order", link.order, "the delay's `order`"))
         pair = (link.cause, link.effect)
         if pair in pairs:
             p.append(
@@ -543,8 +540,6 @@ def check_model(model: Model) -> list[Problem]:
         p.append(Problem(("simulation", "stop"), f"must be after start ({sim.start}), got {sim.stop}"))
     if _finite(sim.dt) and sim.dt <= 0:
         p.append(Problem(("simulation", "dt"), f"must be > 0, got {sim.dt}"))
-    if all(_finite(getattr(sim, name)) for name in ("start", "stop", "dt")):
-        p.extend(_limited(("simulation", "dt"), None, (sim.start, sim.stop, sim.dt), ""))
     if sim.method not in METHODS:
         p.append(
             Problem(
@@ -561,16 +556,6 @@ def check_model(model: Model) -> list[Problem]:
         )
     p.extend(check_primitives(model, sound=not p))
     return p
-
-
-def _limited(key: tuple, name: str | None, value, what: str) -> list[Problem]:
-    """A problem at ``key`` when ``value`` is above the limit ``name`` (``None``: the run grid
-    ``(start, stop, dt)``, see :func:`gmsim.limits.check_grid`)."""
-    try:
-        check_grid(*value) if name is None else check(name, value, what)
-    except LimitError as exc:
-        return [Problem(key, str(exc))]
-    return []
 
 
 def _composite_cycles(model: Model, known: set[str]) -> list[Problem]:

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 from gmsim.errors import Problem, did_you_mean
 from gmsim.factor.checks import check_checks
-from gmsim.limits import LimitError, check
+from gmsim.limits import LimitError, check, check_grid
 
 if TYPE_CHECKING:
     from gmsim.factor.model import Model
 
-__all__ = ["check_primitives", "reference_levels"]
+__all__ = ["check_primitives", "check_sizes", "reference_levels"]
 
 
 def _number(x) -> bool:
@@ -74,6 +74,37 @@ def reference_levels(model: Model) -> dict[str, float]:
     return out
 
 
+def check_sizes(model: Model) -> list[Problem]:
+    """Problems of size (:mod:`gmsim.limits`) and of numbers too big to add up: the run grid, each
+    delay's order, and the weights of each composite (an overflow would make each part count 0).
+    """
+    p: list[Problem] = []
+    sim = model.simulation
+    if all(_number(getattr(sim, name)) for name in ("start", "stop", "dt")):
+        try:
+            check_grid(sim.start, sim.stop, sim.dt)
+        except LimitError as exc:
+            p.append(Problem(("simulation", "dt"), str(exc)))
+    for i, link in enumerate(model.links):
+        if isinstance(link.order, int) and not isinstance(link.order, bool) and link.order >= 1:
+            try:
+                check("delay_order", link.order, "the delay's `order`")
+            except LimitError as exc:
+                p.append(Problem(("links", i, "order"), str(exc)))
+    for f in model.composites:
+        weights = [w for _, w in f.of]
+        if weights and all(_number(w) and w > 0 for w in weights) and not _number(sum(weights)):
+            parts = ", ".join(part for part, _ in f.of)
+            p.append(
+                Problem(
+                    ("factors", f.id, "of"),
+                    f"the weights of {parts} add up to more than a number can hold (each part "
+                    "would count 0); scale them down: only their ratios matter",
+                )
+            )
+    return p
+
+
 def check_primitives(model: Model, *, sound: bool = True) -> list[Problem]:
     """Problems of the primitives of ``model`` (empty when valid).
 
@@ -115,7 +146,7 @@ def check_primitives(model: Model, *, sound: bool = True) -> list[Problem]:
             elif _number(sim.start) and _number(sim.stop) and sim.stop > sim.start:
                 try:
                     n = (sim.stop - sim.start) / f.decide_every
-                    what = f"the decisions of '{f.id}' in the run (`decide_every` {f.decide_every:g})"
+                    what = f"the number of decisions of '{f.id}' in the run (`decide_every` {f.decide_every:g})"
                     check("events", n, what)
                 except LimitError as exc:
                     p.append(Problem((*key, "decide_every"), str(exc)))
@@ -167,6 +198,7 @@ def check_primitives(model: Model, *, sound: bool = True) -> list[Problem]:
             if not _number(strength) or not -1.0 <= strength <= 1.0:
                 p.append(Problem((*key, "moderated_by", m), f"must be in [-1, 1], got {strength!r}"))
     p += _flow_problems(model, ids, kinds)
+    p += check_sizes(model)
     p += check_checks(model.checks, ids, sim.start, math.inf)  # the horizon: checked at load
     if sound and not p and model.solves_bias:
         p += _reachable(model)

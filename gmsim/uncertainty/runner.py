@@ -50,6 +50,7 @@ from gmsim.core.solver import RunSettings, result_of, solve, time_grid
 from gmsim.core.system import System
 from gmsim.core.units import moment
 from gmsim.errors import GmsimError, SimulationError
+from gmsim.limits import LimitError
 from gmsim.scenario.uncertain import PREFIX, revalue, scenario_parameters
 from gmsim.simulation.simulate import ModelLike, as_system
 from gmsim.uncertainty.executors import Executor, progress_bar
@@ -252,7 +253,9 @@ def _integrate_rows(job: Job, s: int, task: Task, rows: np.ndarray):
             result = solve(system, params, job.settings, scenario=scenario, batched=True)
         return result.values, []
     except GmsimError as exc:
-        if len(rows) == 1:
+        if len(rows) == 1 and isinstance(exc, LimitError):
+            raise  # too big even for one run: a refusal, not a failed sample
+        if len(rows) == 1:  # a batch above a limit (saved_values) is split like a failing one
             parameters = dict(zip(job.names, map(float, values[0]), strict=True))
             failure = Failure(task.first + int(rows[0]), scenario, str(exc).splitlines()[0], parameters)
             return np.full((1, len(job.grid), len(system.variable_names)), np.nan), [failure]
