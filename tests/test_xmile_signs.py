@@ -16,10 +16,11 @@ from xmile_models import aux, flow, model, stock
 
 import gmsim
 from gmsim.cli import main
-from gmsim.xmile.bounds import WHOLE, model_ranges
+from gmsim.xmile.bounds import model_ranges
 from gmsim.xmile.expr import Num, Unary
 from gmsim.xmile.flat import Ref
 from gmsim.xmile.graph import polarity
+from gmsim.xmile.intervals import WHOLE
 
 
 def graph(*variables: str):
@@ -39,7 +40,7 @@ def saturation(u: str) -> str:
 
 
 def test_doctests():
-    for name in ("gmsim.xmile.graph", "gmsim.xmile.bounds"):
+    for name in ("gmsim.xmile.graph", "gmsim.xmile.bounds", "gmsim.xmile.intervals"):
         assert doctest.testmod(importlib.import_module(name)).failed == 0
 
 

@@ -8,7 +8,8 @@ derivative of the effect with respect to the cause wherever the model can be
 users would sign the link by reading the equation:
 
 - sums, differences, products and quotients by the rules of derivatives, a
-  factor's sign taken from its range (:mod:`gmsim.xmile.bounds`): the model's
+  factor's sign taken from its range (:mod:`gmsim.xmile.bounds`,
+  :mod:`gmsim.xmile.intervals`): the model's
   constants their values (a link gain ``weight = -0.4`` makes
   ``weight * a`` fall with ``a``), a stock the range its own flows keep it in
   (``1 - followers`` is non-negative when the flows of ``followers`` keep it
@@ -16,7 +17,7 @@ users would sign the link by reading the equation:
   range says it is not (``births = hares * birth_fraction`` is + in both);
 - ``x ^ p`` with a constant ``p`` (for non-negative ``x``), ``c ^ x`` with a
   constant ``c > 0``, and the rising saturation ``x / (c + ABS(k*x)^q)^(1/q)``
-  (:func:`gmsim.xmile.bounds.saturation`);
+  (:func:`gmsim.xmile.intervals.saturation`);
 - rising functions (EXP, LN, SQRT, MIN, MAX, ...), ABS of a signed argument;
 - ``IF`` by its branches when the condition does not use the cause, or when the
   condition compares ``a`` with ``b`` and both branches vanish where ``a = b``
@@ -46,16 +47,7 @@ from collections.abc import Mapping
 import networkx as nx
 import numpy as np
 
-from gmsim.xmile.bounds import (
-    NON_NEGATIVE,
-    arith,
-    combine,
-    constant_values,
-    model_ranges,
-    parts,
-    same,
-    saturation,
-)
+from gmsim.xmile.bounds import constant_values, model_ranges
 from gmsim.xmile.expr import Binary, Call, Chain, If, Num, Unary, Var
 from gmsim.xmile.flat import (
     ActiveInitial,
@@ -68,6 +60,7 @@ from gmsim.xmile.flat import (
     Ref,
     refs,
 )
+from gmsim.xmile.intervals import NON_NEGATIVE, arith, combine, parts, same, saturation
 
 __all__ = ["causal_graph", "constant_signs", "polarity", "value_sign"]
 
