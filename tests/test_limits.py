@@ -237,6 +237,39 @@ def test_an_xmile_horizon_that_is_not_finite_is_refused(tmp_path, capsys, horizo
     refused(capsys, tmp_path, ["validate", str(path)], "must be finite", command_out=False)
 
 
+def test_a_run_that_would_save_gigabytes_is_refused(tmp_path, capsys):
+    refused(
+        capsys,
+        tmp_path,
+        ["run", "--stop", "10", "--dt", "1e-6"],
+        "the number of values to save (1 runs x 10000001 times x 39 variables)",
+        "(saved_values)",
+    )
+
+
+def test_an_ensemble_whose_chunk_holds_too_much_runs_in_smaller_chunks(monkeypatch):
+    spec = ROOT / "models" / "uncertainty" / "every_weight_20.toml"
+    options = {"runs": 16, "seed": 3, "stop": 6, "executor": "inprocess", "metrics": ["effectiveness"]}
+    whole = gmsim.monte_carlo(None, spec, **options)
+    monkeypatch.setenv("GMSIM_MAX_SAVED_VALUES", str(3 * 49 * 39))  # three runs of 49 times at once
+    split = gmsim.monte_carlo(None, spec, **options)
+    assert not split.failures and not whole.failures
+    assert (split.metric_frame() == whole.metric_frame()).all().all()
+
+
+def test_decisions_past_the_limit_in_a_longer_run_are_refused(tmp_path, capsys):
+    path = model_with(tmp_path, "tau = 4\n", "decide_every = 0.001\n")
+    assert main(["validate", str(path)]) == 0  # 12,000 decisions in its own 12 months
+    capsys.readouterr()
+    refused(
+        capsys,
+        tmp_path,
+        ["run", str(path), "--stop", "200"],
+        "the number of breakpoints in the run (events, decisions, table points) is 100001",
+        "(events)",
+    )
+
+
 # -- 2. counts ---------------------------------------------------------------------------------------------
 def test_a_delay_of_a_million_stages_is_refused_by_validate(tmp_path, capsys):
     path = model_with(tmp_path, "delay = 2\n", "delay = 2\norder = 1000000\n")

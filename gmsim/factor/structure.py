@@ -279,7 +279,7 @@ class Structure:
             if not f.decided:
                 continue
             k = 0
-            while (t := sim.start + f.decide_offset + k * f.decide_every) <= end and k <= most:
+            while (t := sim.start + f.decide_offset + k * f.decide_every) <= end and k <= most + 1:
                 if t > sim.start:
                     times[float(t)].append(i)
                 k += 1
