@@ -223,6 +223,7 @@ def check_structure(data: dict[str, Any]) -> list[Problem]:
                 continue
             problems += check_keys(table, FACTOR, key)
             kind = table.get("kind", "endogenous")
+            kind = kind if isinstance(kind, str) else ""  # not a string: check_keys said so
             for name in REQUIRED_BY_KIND.get(kind, ()):
                 if name not in table:
                     problems.append(

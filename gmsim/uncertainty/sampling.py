@@ -364,7 +364,12 @@ def distribution_problems(kind: str, given: Mapping[str, Any]) -> list[tuple[str
             out.append(("low" if "low" not in given else "high", "give both `low` and `high`"))
     if "low" in given and "high" in given and not given["low"] < given["high"]:
         out.append(("low", f"`low` ({given['low']:g}) must be below `high` ({given['high']:g})"))
-    elif "mode" in given and "low" in given and not given["low"] <= given["mode"] <= given["high"]:
+    elif (
+        "mode" in given
+        and "low" in given
+        and "high" in given
+        and not given["low"] <= given["mode"] <= given["high"]
+    ):
         out.append(
             (
                 "mode",
