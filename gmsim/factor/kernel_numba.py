@@ -11,8 +11,10 @@ state, weight and rate of a tile is a row of ``TILE`` numbers, so the model's
 structure is read once per tile instead of once per run and the arithmetic
 over a row is done with SIMD instructions. The equations are those of
 :mod:`gmsim.factor.system`, with each run's operations in the numpy path's
-order, so both agree to rounding and a run's numbers do not depend on the
-other runs of its tile or on the tile size.
+order, so both agree to rounding, and a run's numbers do not depend on the
+other runs of its tile or on the tile's width. ``S_p`` of a tile goes through
+the kernel's own ``exp`` and ``log`` (after fdlibm), which vectorize; a single
+run calls the library's power, and agrees with a tile's lanes to rounding.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["TILE", "integrate_run", "integrate_segment"]
+__all__ = ["TILE", "integrate_segment"]
 
-# Runs per tile: a tile's states, stages and rates stay in the cache. The loops are compiled for
-# two widths, TILE and 1 (a single run); the last tile of a batch is filled up with copies of
-# its last run, so every tile's loops have the same length.
+# Runs per tile: a tile's states, stages and rates stay in the cache. The last tile of a batch
+# is filled up with copies of its last run, so every tile's loops have the same length.
 TILE = 32
 
 
@@ -53,54 +54,73 @@ _LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7 = (
 )
 
 
-@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _exp(x):
-    """``e**x`` without a library call (fdlibm's e_exp.c), so a row of them is done in SIMD."""
-    x = min(max(x, -708.0), 709.0)
-    shifted = x * _INV_LN2 + _MAGIC
-    k = shifted - _MAGIC
-    hi = x - k * _LN2_HI
-    lo = k * _LN2_LO
-    r = hi - lo
-    t = r * r
-    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    bits = (np.float64(shifted).view(np.int64) - _MAGIC_BITS + 1023) << 52
-    return y * np.int64(bits).view(np.float64)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _exp_row(x, out, lanes):
+    """``out = e**x`` over a row, without a library call (fdlibm's e_exp.c), so in SIMD."""
+    for r in range(lanes):
+        v = min(max(x[r], -708.0), 709.0)
+        shifted = v * _INV_LN2 + _MAGIC
+        k = shifted - _MAGIC
+        hi = v - k * _LN2_HI
+        lo = k * _LN2_LO
+        q = hi - lo
+        t = q * q
+        c = q - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+        y = 1.0 - ((lo - (q * c) / (2.0 - c)) - hi)
+        bits = (np.float64(shifted).view(np.int64) - _MAGIC_BITS + 1023) << 52
+        out[r] = y * np.int64(bits).view(np.float64)
 
 
-@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _log(x):
-    """``ln x`` of a positive ``x`` without a library call (fdlibm's e_log.c); 0 gives about -709."""
-    b = np.float64(x).view(np.int64)
-    e = (b >> 52) - 1023
-    m = np.int64((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
-    big = m > _SQRT2
-    m = m * 0.5 if big else m
-    e = e + 1 if big else e
-    f = m - 1.0
-    s = f / (2.0 + f)
-    z = s * s
-    w = z * z
-    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
-    R = t2 + t1
-    hfsq = 0.5 * f * f
-    dk = np.int64(e + _MAGIC_BITS).view(np.float64) - _MAGIC
-    return dk * _LN2_HI - ((hfsq - (s * (hfsq + R) + dk * _LN2_LO)) - f)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _log_row(x, out, lanes):
+    """``out = ln x`` over a row of positive numbers (fdlibm's e_log.c; 0 gives about -709)."""
+    for r in range(lanes):
+        b = np.float64(x[r]).view(np.int64)
+        e = (b >> 52) - 1023
+        m = np.int64((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
+        big = m > _SQRT2
+        m = m * 0.5 if big else m
+        e = e + 1 if big else e
+        f = m - 1.0
+        s = f / (2.0 + f)
+        z = s * s
+        w = z * z
+        t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+        t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+        R = t2 + t1
+        hfsq = 0.5 * f * f
+        dk = np.int64(e + _MAGIC_BITS).view(np.float64) - _MAGIC
+        out[r] = dk * _LN2_HI - ((hfsq - (s * (hfsq + R) + dk * _LN2_LO)) - f)
 
 
-@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _saturate_clipped(u, p):
-    """``S_p(u)`` for ``p <= 50`` with ``u`` clipped to [-1e3, 1e3]: no overflow, and no call."""
-    u = min(max(u, -1e3), 1e3)
-    a = _exp(p * _log(abs(u) * 2.0))
-    return u * _exp(_log(a + 1.0) * (-1.0 / p)) + 0.5
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _saturate_row(u, p, out, a, b, lanes):
+    """``out = S_p(u)`` over a row for ``p <= 50``, ``u`` clipped to [-1e3, 1e3] (no overflow);
+    ``a`` and ``b`` are scratch rows."""
+    for r in range(lanes):
+        out[r] = min(max(u[r], -1e3), 1e3)
+        a[r] = abs(out[r]) * 2.0
+    _log_row(a, b, lanes)
+    for r in range(lanes):
+        a[r] = p[r] * b[r]
+    _exp_row(a, b, lanes)  # |2u|^p
+    for r in range(lanes):
+        a[r] = b[r] + 1.0
+    _log_row(a, b, lanes)
+    for r in range(lanes):
+        a[r] = b[r] * (-1.0 / p[r])
+    _exp_row(a, b, lanes)  # (1 + |2u|^p)^(-1/p)
+    for r in range(lanes):
+        out[r] = out[r] * b[r] + 0.5
 
 
-@nb.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def _saturate(u, p):
-    """``S_p(u)`` for any ``p``: the power may overflow, and the limit ``1/|2u|`` is taken then."""
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _saturate(u, p, clip):
+    """``S_p(u)`` of one number through the library's power; ``clip`` as for :func:`_saturate_row`,
+    else for any ``p``: the power may overflow, and the limit ``1/|2u|`` is taken then."""
+    if clip:
+        u = min(max(u, -1e3), 1e3)
+        return u * ((abs(u) * 2.0) ** p + 1.0) ** (-1.0 / p) + 0.5
     two = abs(2.0 * u)
     scale = (1.0 + two**p) ** (-1.0 / p)
     if not (np.isfinite(scale) and scale > 0.0):
@@ -108,7 +128,7 @@ def _saturate(u, p):
     return u * scale + 0.5
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _combine(ptr, idx, val, col, y, acc, w):
     """``acc[:w] = y @ X[:, col]`` for a tile (rows of ``y`` are states) of ``X`` in compressed columns."""
     for r in range(w):
@@ -120,7 +140,7 @@ def _combine(ptr, idx, val, col, y, acc, w):
             acc[r] += y[row, r] * v
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile, lanes):
     """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs)."""
     yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp = t
@@ -160,12 +180,11 @@ def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows,
             for r in range(lanes):
                 nec[e, r] *= 1.0 - wt[li, r] + wt[li, r] * z[r]
     for i in range(ne):
-        if clip:
-            for r in range(lanes):
-                z[r] = _saturate_clipped(u[i, r], pp[r])
+        if clip and lanes > 1:  # a row in SIMD; a single run calls the library
+            _saturate_row(u[i], pp, z, m, unit, lanes)
         else:
             for r in range(lanes):
-                z[r] = _saturate(u[i, r], pp[r])
+                z[r] = _saturate(u[i, r], pp[r], clip)
         for r in range(lanes):
             first = nec[i, r] * z[r] - yf[i, r]
             dy[i, r] = first * (fr[i, r] if asym and not first > 0 else rr[i, r])
@@ -262,39 +281,13 @@ def integrate_segment(
     gives the held states' values at each right-hand-side time (rk4: the step's
     start, middle and end; euler: its start), ``held_saves`` at each save.
     """
-    _segment(rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
-             observed, sizes, links, mods, delays, flows, numbers, TILE)  # fmt: skip
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def integrate_run(
-    rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
-    observed, sizes, links, mods, delays, flows, numbers,
-):  # fmt: skip
-    """:func:`integrate_segment` of a single run: the loops compiled for one lane."""
-    _segment(rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
-             observed, sizes, links, mods, delays, flows, numbers, 1)  # fmt: skip
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _segment(
-    rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
-    observed, sizes, links, mods, delays, flows, numbers, lanes,
-):  # fmt: skip
-    """The loop of :func:`integrate_segment`, for tiles of ``lanes`` runs (inlined: a constant).
-
-    Step ``s`` is ``step_h[s]`` long; the save ``j`` is written to
-    ``saved[save_rows[j], run]`` after ``save_before[j]`` steps. ``held_steps``
-    gives the held states' values at each right-hand-side time (rk4: the step's
-    start, middle and end; euler: its start), ``held_saves`` at each save.
-    """
     weights, bias, rates, fall_rates, asym, flow_rates, steep, clip = numbers
     B, n = y.shape
     ne, ns = sizes[0], sizes[1]
     n_steps = step_h.shape[0]
     n_saves = save_rows.shape[0]
     per_step = 3 if rk4 else 1
-    T = lanes  # a constant once inlined: the loops are compiled for it
+    T = TILE if B >= TILE else B  # a run or a few: no lanes computed for nothing
     L = weights.shape[1]
     nf = flow_rates.shape[1]
     nz = max(flows[0].shape[0] - 1, 1)
