@@ -327,7 +327,7 @@ OPS = st.sampled_from(["+", "-", "*", "/", "<", "=", "AND", "OR", "MOD"])
 
 def trees(leaves):
     def grow(children):
-        chain = st.lists(children, min_size=3, max_size=6).flatmap(
+        chain = st.lists(children, min_size=3, max_size=12).flatmap(
             lambda args: st.lists(OPS, min_size=len(args) - 1, max_size=len(args) - 1).map(
                 lambda ops: Chain(tuple(ops), tuple(args))
             )
@@ -335,7 +335,7 @@ def trees(leaves):
         binary = st.tuples(OPS, children, children).map(lambda t: Binary(*t))
         return st.one_of(chain, binary, children.map(lambda x: Unary("-", x)))
 
-    return st.recursive(leaves, grow, max_leaves=12)
+    return st.recursive(leaves, grow, max_leaves=30)
 
 
 def same(x, y) -> bool:

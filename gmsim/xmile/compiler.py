@@ -75,6 +75,10 @@ _OPS: dict[str, Callable] = {
 }
 
 
+_NESTED = 8
+"""Longest chain compiled into nested closures; a longer one is one loop."""
+
+
 class History:
     """Past values of the inputs of DELAY and PREVIOUS, one row per evaluation time.
 
@@ -187,31 +191,43 @@ class Compiler:
         return lambda v, t: fn(x(v, t))
 
     def _binary(self, node: Binary) -> Compiled:
-        op = self.pure["MOD"][2] if node.op == "MOD" else _OPS[node.op]
-        a, b = self.compile(node.left), self.compile(node.right)
+        return self._combine(node.op, self.compile(node.left), self.compile(node.right))
+
+    def _combine(self, name: str, a: Compiled, b: Compiled) -> Compiled:
+        """``a name b`` of two compiled operands."""
+        op = self.pure["MOD"][2] if name == "MOD" else _OPS[name]
         if isinstance(a, float) and isinstance(b, float):
             with np.errstate(all="ignore"):
                 return float(op(a, b))
         if isinstance(a, float):
             return lambda v, t: op(a, b(v, t))
         if isinstance(b, float):
-            if node.op == "*":
+            if name == "*":
                 return lambda v, t: a(v, t) * b
-            if node.op == "/" and b != 0:
+            if name == "/" and b != 0:
                 return lambda v, t: a(v, t) / b
             return lambda v, t: op(a(v, t), b)
-        if node.op == "+":
+        if name == "+":
             return lambda v, t: a(v, t) + b(v, t)
-        if node.op == "*":
+        if name == "*":
             return lambda v, t: a(v, t) * b(v, t)
-        if node.op == "-":
+        if name == "-":
             return lambda v, t: a(v, t) - b(v, t)
         return lambda v, t: op(a(v, t), b(v, t))
 
     def _chain(self, node: Chain) -> Compiled:
-        """Left to right, as nested :class:`Binary` nodes would be (same numbers), in one loop."""
-        ops = [self.pure["MOD"][2] if op == "MOD" else _OPS[op] for op in node.ops]
+        """Left to right, as nested :class:`Binary` nodes would be (same numbers).
+
+        A short chain becomes those nested closures (the quickest to call); a
+        long one, one loop, so that calling it does not recurse once per term.
+        """
         parts = [self.compile(x) for x in node.args]
+        if len(parts) <= _NESTED:
+            acc = parts[0]
+            for name, x in zip(node.ops, parts[1:], strict=True):
+                acc = self._combine(name, acc, x)
+            return acc
+        ops = [self.pure["MOD"][2] if op == "MOD" else _OPS[op] for op in node.ops]
         acc, k = parts[0], 1
         while k < len(parts) and isinstance(acc, float) and isinstance(parts[k], float):
             with np.errstate(all="ignore"):
