@@ -113,6 +113,13 @@ def test_a_sum_of_2000_constants_runs_and_gives_their_sum(tmp_path, capsys):
     assert (frame["x"] == 2000 * 2001 / 2).all()
 
 
+def test_a_sum_of_10000_variables_validates(tmp_path, capsys):
+    terms = [aux(f"c{i}", "1") for i in range(10_000)]
+    path = xmile(tmp_path, "+".join(f"c{i}" for i in range(10_000)), *terms)
+    code, out, _ = gmsim_cli(capsys, "validate", path)
+    assert code == 0 and "10001 variables, 10000 causal links" in out
+
+
 def test_long_flat_chains_compute_left_to_right():
     assert value("+".join(["1"] * 10_000)) == 10_000
     assert value("1000" + "-1" * 999) == 1
