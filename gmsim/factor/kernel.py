@@ -51,11 +51,11 @@ def _kernel():
         return None
     if _compiled is None:
         try:
-            from gmsim.factor.kernel_numba import integrate_segment
+            from gmsim.factor.kernel_numba import integrate_run, integrate_segment
         except ImportError:
             _compiled = False
         else:
-            _compiled = integrate_segment
+            _compiled = (integrate_run, integrate_segment)
     return _compiled or None
 
 
@@ -224,7 +224,7 @@ def integrate_fixed(
         not bool(np.max(steep) > 50.0),
     )
     out = np.array(y, dtype=np.float64, order="C", copy=True)
-    kernel(
+    kernel[0 if B == 1 else 1](  # compiled for a single run, or for tiles of runs
         rk4, out, saved, np.ascontiguousarray(saves, dtype=np.int64), before,
         np.ascontiguousarray(lengths, dtype=np.float64), held_idx, held_steps, held_saves,
         (*plan.observed, save == "states"), plan.sizes, plan.links, plan.mods, plan.delays,

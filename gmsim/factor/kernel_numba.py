@@ -19,10 +19,12 @@ run calls the library's power, and agrees with a tile's lanes to rounding.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numba as nb
 import numpy as np
 
-__all__ = ["TILE", "integrate_segment"]
+__all__ = ["TILE", "integrate_run", "integrate_segment"]
 
 # Runs per tile: a tile's states, stages and rates stay in the cache. The last tile of a batch
 # is filled up with copies of its last run, so every tile's loops have the same length.
@@ -55,66 +57,6 @@ _LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7 = (
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _exp_row(x, out, lanes):
-    """``out = e**x`` over a row, without a library call (fdlibm's e_exp.c), so in SIMD."""
-    for r in range(lanes):
-        v = min(max(x[r], -708.0), 709.0)
-        shifted = v * _INV_LN2 + _MAGIC
-        k = shifted - _MAGIC
-        hi = v - k * _LN2_HI
-        lo = k * _LN2_LO
-        q = hi - lo
-        t = q * q
-        c = q - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-        y = 1.0 - ((lo - (q * c) / (2.0 - c)) - hi)
-        bits = (np.float64(shifted).view(np.int64) - _MAGIC_BITS + 1023) << 52
-        out[r] = y * np.int64(bits).view(np.float64)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _log_row(x, out, lanes):
-    """``out = ln x`` over a row of positive numbers (fdlibm's e_log.c; 0 gives about -709)."""
-    for r in range(lanes):
-        b = np.float64(x[r]).view(np.int64)
-        e = (b >> 52) - 1023
-        m = np.int64((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
-        big = m > _SQRT2
-        m = m * 0.5 if big else m
-        e = e + 1 if big else e
-        f = m - 1.0
-        s = f / (2.0 + f)
-        z = s * s
-        w = z * z
-        t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-        t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
-        R = t2 + t1
-        hfsq = 0.5 * f * f
-        dk = np.int64(e + _MAGIC_BITS).view(np.float64) - _MAGIC
-        out[r] = dk * _LN2_HI - ((hfsq - (s * (hfsq + R) + dk * _LN2_LO)) - f)
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _saturate_row(u, p, out, a, b, lanes):
-    """``out = S_p(u)`` over a row for ``p <= 50``, ``u`` clipped to [-1e3, 1e3] (no overflow);
-    ``a`` and ``b`` are scratch rows."""
-    for r in range(lanes):
-        out[r] = min(max(u[r], -1e3), 1e3)
-        a[r] = abs(out[r]) * 2.0
-    _log_row(a, b, lanes)
-    for r in range(lanes):
-        a[r] = p[r] * b[r]
-    _exp_row(a, b, lanes)  # |2u|^p
-    for r in range(lanes):
-        a[r] = b[r] + 1.0
-    _log_row(a, b, lanes)
-    for r in range(lanes):
-        a[r] = b[r] * (-1.0 / p[r])
-    _exp_row(a, b, lanes)  # (1 + |2u|^p)^(-1/p)
-    for r in range(lanes):
-        out[r] = out[r] * b[r] + 0.5
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _saturate(u, p, clip):
     """``S_p(u)`` of one number through the library's power; ``clip`` as for :func:`_saturate_row`,
     else for any ``p``: the power may overflow, and the limit ``1/|2u|`` is taken then."""
@@ -128,248 +70,311 @@ def _saturate(u, p, clip):
     return u * scale + 0.5
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _combine(ptr, idx, val, col, y, acc, w):
-    """``acc[:w] = y @ X[:, col]`` for a tile (rows of ``y`` are states) of ``X`` in compressed columns."""
-    for r in range(w):
-        acc[r] = 0.0
-    for q in range(ptr[col], ptr[col + 1]):
-        row = idx[q]
-        v = val[q]
-        for r in range(w):
-            acc[r] += y[row, r] * v
+def _build(lanes: int) -> SimpleNamespace:
+    """The kernel's functions compiled for tiles of ``lanes`` runs: a constant of each loop."""
 
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def _exp_row(x, out):
+        """``out = e**x`` over a row, without a library call (fdlibm's e_exp.c), so in SIMD."""
+        for r in range(lanes):
+            v = min(max(x[r], -708.0), 709.0)
+            shifted = v * _INV_LN2 + _MAGIC
+            k = shifted - _MAGIC
+            hi = v - k * _LN2_HI
+            lo = k * _LN2_LO
+            q = hi - lo
+            t = q * q
+            c = q - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+            y = 1.0 - ((lo - (q * c) / (2.0 - c)) - hi)
+            bits = (np.float64(shifted).view(np.int64) - _MAGIC_BITS + 1023) << 52
+            out[r] = y * np.int64(bits).view(np.float64)
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile, lanes):
-    """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs)."""
-    yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp = t
-    ne, ns, nd = sizes[0], sizes[1], sizes[2]
-    n = y.shape[0]
-    src_ptr, src_idx, src_val, effect, additive, moderated, necessary = links
-    mod_ptr, mod_idx, mod_val = mods
-    dly_ptr, dly_idx, dly_val = delays
-    z_ptr, z_idx, z_val, times_ptr, times_idx, gap_ptr, gap_idx, f_ptr, f_idx, f_val, decided = flows
-    asym, clip = tile
-    for i in range(n):
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def _log_row(x, out):
+        """``out = ln x`` over a row of positive numbers (fdlibm's e_log.c; 0 gives about -709)."""
         for r in range(lanes):
-            yf[i, r] = y[i, r]
-    per_run = held_row.shape[1] > 1
-    for j in range(held_idx.shape[0]):
-        for r in range(lanes):
-            yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
-    for i in range(ne):
-        for r in range(lanes):
-            u[i, r] = br[i, r]
-            nec[i, r] = 1.0
-    for li in range(effect.shape[0]):
-        _combine(src_ptr, src_idx, src_val, li, yf, z, lanes)
-        e = effect[li]
-        if additive[li]:
-            for r in range(lanes):
-                u[e, r] += z[r] * wt[li, r]
-        k = moderated[li]
-        if k >= 0:
-            _combine(mod_ptr, mod_idx, mod_val, k, yf, m, lanes)
-            for r in range(lanes):
-                mr = 1.0 + m[r]
-                if mr < 0.0:
-                    mr = 0.0
-                u[e, r] += z[r] * wt[li, r] * (mr - 1.0)
-        if necessary[li]:
-            for r in range(lanes):
-                nec[e, r] *= 1.0 - wt[li, r] + wt[li, r] * z[r]
-    for i in range(ne):
-        if clip and lanes > 1:  # a row in SIMD; a single run calls the library
-            _saturate_row(u[i], pp, z, m, unit, lanes)
-        else:
-            for r in range(lanes):
-                z[r] = _saturate(u[i, r], pp[r], clip)
-        for r in range(lanes):
-            first = nec[i, r] * z[r] - yf[i, r]
-            dy[i, r] = first * (fr[i, r] if asym and not first > 0 else rr[i, r])
-    for j in range(nd - ne - ns):
-        _combine(dly_ptr, dly_idx, dly_val, j, yf, z, lanes)
-        s = ne + ns + j
-        for r in range(lanes):
-            first = z[r] - yf[s, r]
-            dy[s, r] = first * (fr[ne + j, r] if asym and not first > 0 else rr[ne + j, r])
-    if ns:
-        for c in range(z_ptr.shape[0] - 1):
-            _combine(z_ptr, z_idx, z_val, c, yf, zf[c], lanes)
-        for k in range(ns):
-            for r in range(lanes):
-                ds[k, r] = 0.0
-        for f in range(times_ptr.shape[0] - 1):
-            for r in range(lanes):
-                unit[r] = 1.0
-            for q in range(times_ptr[f], times_ptr[f + 1]):
-                c = times_idx[q]
-                for r in range(lanes):
-                    unit[r] *= zf[c, r]
-            for q in range(gap_ptr[f], gap_ptr[f + 1]):
-                c = gap_idx[q]
-                for r in range(lanes):
-                    unit[r] *= 1.0 - zf[c, r]
-            for r in range(lanes):
-                unit[r] *= qr[f, r]
-            for q in range(f_ptr[f], f_ptr[f + 1]):
-                k = f_idx[q]
-                v = f_val[q]
-                for r in range(lanes):
-                    ds[k, r] += unit[r] * v
-        for k in range(ns):
-            for r in range(lanes):
-                level = yf[ne + k, r]
-                d = ds[k, r]
-                if (level >= 1.0 and d > 0.0) or (level <= 0.0 and d < 0.0):
-                    d = 0.0
-                dy[ne + k, r] = d
-    for i in range(nd, n):
-        for r in range(lanes):
-            dy[i, r] = 0.0
-    for j in range(decided.shape[0]):
-        for r in range(lanes):
-            dy[decided[j], r] = 0.0
-    for j in range(held_idx.shape[0]):
-        for r in range(lanes):
-            dy[held_idx[j], r] = 0.0
+            b = np.float64(x[r]).view(np.int64)
+            e = (b >> 52) - 1023
+            m = np.int64((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
+            big = m > _SQRT2
+            m = m * 0.5 if big else m
+            e = e + 1 if big else e
+            f = m - 1.0
+            s = f / (2.0 + f)
+            z = s * s
+            w = z * z
+            t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+            t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+            R = t2 + t1
+            hfsq = 0.5 * f * f
+            dk = np.int64(e + _MAGIC_BITS).view(np.float64) - _MAGIC
+            out[r] = dk * _LN2_HI - ((hfsq - (s * (hfsq + R) + dk * _LN2_LO)) - f)
 
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def _saturate_row(u, p, out, a, b):
+        """``out = S_p(u)`` over a row for ``p <= 50``, ``u`` clipped to [-1e3, 1e3] (no overflow);
+        ``a`` and ``b`` are scratch rows."""
+        for r in range(lanes):
+            out[r] = min(max(u[r], -1e3), 1e3)
+            a[r] = abs(out[r]) * 2.0
+        _log_row(a, b)
+        for r in range(lanes):
+            a[r] = p[r] * b[r]
+        _exp_row(a, b)  # |2u|^p
+        for r in range(lanes):
+            a[r] = b[r] + 1.0
+        _log_row(a, b)
+        for r in range(lanes):
+            a[r] = b[r] * (-1.0 / p[r])
+        _exp_row(a, b)  # (1 + |2u|^p)^(-1/p)
+        for r in range(lanes):
+            out[r] = out[r] * b[r] + 0.5
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _observe(y, yf, saved, row, held_idx, held_row, r0, w, observed, acc):
-    """Write the tile's saved variables (or states) at ``y`` into ``saved[row, r0:r0 + w]``."""
-    obs_ptr, obs_idx, obs_val, states = observed
-    n = y.shape[0]
-    for i in range(n):
-        for r in range(w):
-            yf[i, r] = y[i, r]
-    per_run = held_row.shape[1] > 1
-    for j in range(held_idx.shape[0]):
-        for r in range(w):
-            yf[held_idx[j], r] = held_row[j, r0 + r if per_run else 0]
-    out = saved[row]
-    if states:
+    @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+    def _combine(ptr, idx, val, col, y, acc):
+        """``acc[:w] = y @ X[:, col]`` for a tile (rows of ``y`` are states) of ``X`` in compressed columns."""
+        for r in range(lanes):
+            acc[r] = 0.0
+        for q in range(ptr[col], ptr[col + 1]):
+            row = idx[q]
+            v = val[q]
+            for r in range(lanes):
+                acc[r] += y[row, r] * v
+
+    @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+    def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile):
+        """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs)."""
+        yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp = t
+        ne, ns, nd = sizes[0], sizes[1], sizes[2]
+        n = y.shape[0]
+        src_ptr, src_idx, src_val, effect, additive, moderated, necessary = links
+        mod_ptr, mod_idx, mod_val = mods
+        dly_ptr, dly_idx, dly_val = delays
+        z_ptr, z_idx, z_val, times_ptr, times_idx, gap_ptr, gap_idx, f_ptr, f_idx, f_val, decided = flows
+        asym, clip = tile
         for i in range(n):
-            for r in range(w):
-                out[r0 + r, i] = yf[i, r]
-    else:
-        for v in range(obs_ptr.shape[0] - 1):
-            _combine(obs_ptr, obs_idx, obs_val, v, yf, acc, w)
-            for r in range(w):
-                out[r0 + r, v] = acc[r]
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _load(dst, src, r0, w):
-    """``dst[:, :w]`` = the tile's rows of ``src`` (runs, columns) transposed; one row of ``src`` is shared."""
-    shared = src.shape[0] == 1
-    for c in range(src.shape[1]):
-        for r in range(dst.shape[1]):
-            dst[c, r] = src[0 if shared else r0 + min(r, w - 1), c]
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def integrate_segment(
-    rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
-    observed, sizes, links, mods, delays, flows, numbers,
-):  # fmt: skip
-    """Step every run of ``y`` (runs, states) through one segment, in place, saving on the way.
-
-    Step ``s`` is ``step_h[s]`` long; the save ``j`` is written to
-    ``saved[save_rows[j], run]`` after ``save_before[j]`` steps. ``held_steps``
-    gives the held states' values at each right-hand-side time (rk4: the step's
-    start, middle and end; euler: its start), ``held_saves`` at each save.
-    """
-    weights, bias, rates, fall_rates, asym, flow_rates, steep, clip = numbers
-    B, n = y.shape
-    ne, ns = sizes[0], sizes[1]
-    n_steps = step_h.shape[0]
-    n_saves = save_rows.shape[0]
-    per_step = 3 if rk4 else 1
-    T = TILE if B >= TILE else B  # a run or a few: no lanes computed for nothing
-    L = weights.shape[1]
-    nf = flow_rates.shape[1]
-    nz = max(flows[0].shape[0] - 1, 1)
-    yt = np.empty((n, T))
-    k1, k2, k3, k4 = np.empty((n, T)), np.empty((n, T)), np.empty((n, T)), np.empty((n, T))
-    stage = np.empty((n, T))
-    scratch = (
-        np.empty((n, T)),  # yf: states with held values
-        np.empty((ne, T)),  # u
-        np.empty((ne, T)),  # nec
-        np.empty((nz, T)),  # zf
-        np.empty((max(ns, 1), T)),  # ds
-        np.empty(T),  # z
-        np.empty(T),  # m
-        np.empty(T),  # unit
-        np.empty((L, T)),  # weights
-        np.empty((rates.shape[1], T)),  # rise (or only) rates
-        np.empty((fall_rates.shape[1], T)),  # fall rates
-        np.empty((nf, T)),  # flow rates
-        np.empty((ne, T)),  # bias
-        np.empty(T),  # steepness
-    )
-    yf, wt, rr, fr, qr, br, pp = (
-        scratch[0],
-        scratch[8],
-        scratch[9],
-        scratch[10],
-        scratch[11],
-        scratch[12],
-        scratch[13],
-    )
-    acc = scratch[5]
-    tile = (asym, clip)
-    for r0 in range(0, B, T):
-        w = min(T, B - r0)
-        _load(yt, y, r0, w)
-        _load(wt, weights, r0, w)
-        _load(rr, rates, r0, w)
-        _load(fr, fall_rates, r0, w)
-        _load(qr, flow_rates, r0, w)
-        _load(br, bias, r0, w)
-        for r in range(T):
-            pp[r] = steep[r0 + min(r, w - 1) if steep.shape[0] > 1 else 0]
-        j = 0
-        for s in range(n_steps + 1):
-            while j < n_saves and save_before[j] == s:
-                _observe(yt, yf, saved, save_rows[j], held_idx, held_saves[j], r0, w, observed, acc)
-                j += 1
-            if s == n_steps:
-                break
-            h = step_h[s]
-            row = s * per_step
-            _rhs(yt, k1, scratch, held_idx, held_steps[row], r0, w,
-                 sizes, links, mods, delays, flows, tile, T)  # fmt: skip
-            if rk4:
-                half = h / 2
-                for i in range(n):
-                    for r in range(T):
-                        stage[i, r] = yt[i, r] + half * k1[i, r]
-                _rhs(stage, k2, scratch, held_idx, held_steps[row + 1], r0, w,
-                     sizes, links, mods, delays, flows, tile, T)  # fmt: skip
-                for i in range(n):
-                    for r in range(T):
-                        stage[i, r] = k2[i, r] * half + yt[i, r]
-                _rhs(stage, k3, scratch, held_idx, held_steps[row + 1], r0, w,
-                     sizes, links, mods, delays, flows, tile, T)  # fmt: skip
-                for i in range(n):
-                    for r in range(T):
-                        stage[i, r] = k3[i, r] * h + yt[i, r]
-                _rhs(stage, k4, scratch, held_idx, held_steps[row + 2], r0, w,
-                     sizes, links, mods, delays, flows, tile, T)  # fmt: skip
-                sixth = h / 6
-                for i in range(n):
-                    for r in range(T):
-                        yt[i, r] = (k1[i, r] + 2 * k2[i, r] + 2 * k3[i, r] + k4[i, r]) * sixth + yt[i, r]
+            for r in range(lanes):
+                yf[i, r] = y[i, r]
+        per_run = held_row.shape[1] > 1
+        for j in range(held_idx.shape[0]):
+            for r in range(lanes):
+                yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
+        for i in range(ne):
+            for r in range(lanes):
+                u[i, r] = br[i, r]
+                nec[i, r] = 1.0
+        for li in range(effect.shape[0]):
+            _combine(src_ptr, src_idx, src_val, li, yf, z)
+            e = effect[li]
+            if additive[li]:
+                for r in range(lanes):
+                    u[e, r] += z[r] * wt[li, r]
+            k = moderated[li]
+            if k >= 0:
+                _combine(mod_ptr, mod_idx, mod_val, k, yf, m)
+                for r in range(lanes):
+                    mr = 1.0 + m[r]
+                    if mr < 0.0:
+                        mr = 0.0
+                    u[e, r] += z[r] * wt[li, r] * (mr - 1.0)
+            if necessary[li]:
+                for r in range(lanes):
+                    nec[e, r] *= 1.0 - wt[li, r] + wt[li, r] * z[r]
+        for i in range(ne):
+            if clip and lanes > 1:  # a row in SIMD; a single run calls the library
+                _saturate_row(u[i], pp, z, m, unit)
             else:
-                for i in range(n):
-                    for r in range(T):
-                        yt[i, r] = yt[i, r] + h * k1[i, r]
-            for i in range(n):  # levels stay in [0, 1]: a step may overshoot a stock's bound
-                for r in range(T):
-                    yt[i, r] = min(max(yt[i, r], 0.0), 1.0)
+                for r in range(lanes):
+                    z[r] = _saturate(u[i, r], pp[r], clip)
+            for r in range(lanes):
+                first = nec[i, r] * z[r] - yf[i, r]
+                dy[i, r] = first * (fr[i, r] if asym and not first > 0 else rr[i, r])
+        for j in range(nd - ne - ns):
+            _combine(dly_ptr, dly_idx, dly_val, j, yf, z)
+            s = ne + ns + j
+            for r in range(lanes):
+                first = z[r] - yf[s, r]
+                dy[s, r] = first * (fr[ne + j, r] if asym and not first > 0 else rr[ne + j, r])
+        if ns:
+            for c in range(z_ptr.shape[0] - 1):
+                _combine(z_ptr, z_idx, z_val, c, yf, zf[c])
+            for k in range(ns):
+                for r in range(lanes):
+                    ds[k, r] = 0.0
+            for f in range(times_ptr.shape[0] - 1):
+                for r in range(lanes):
+                    unit[r] = 1.0
+                for q in range(times_ptr[f], times_ptr[f + 1]):
+                    c = times_idx[q]
+                    for r in range(lanes):
+                        unit[r] *= zf[c, r]
+                for q in range(gap_ptr[f], gap_ptr[f + 1]):
+                    c = gap_idx[q]
+                    for r in range(lanes):
+                        unit[r] *= 1.0 - zf[c, r]
+                for r in range(lanes):
+                    unit[r] *= qr[f, r]
+                for q in range(f_ptr[f], f_ptr[f + 1]):
+                    k = f_idx[q]
+                    v = f_val[q]
+                    for r in range(lanes):
+                        ds[k, r] += unit[r] * v
+            for k in range(ns):
+                for r in range(lanes):
+                    level = yf[ne + k, r]
+                    d = ds[k, r]
+                    if (level >= 1.0 and d > 0.0) or (level <= 0.0 and d < 0.0):
+                        d = 0.0
+                    dy[ne + k, r] = d
+        for i in range(nd, n):
+            for r in range(lanes):
+                dy[i, r] = 0.0
+        for j in range(decided.shape[0]):
+            for r in range(lanes):
+                dy[decided[j], r] = 0.0
+        for j in range(held_idx.shape[0]):
+            for r in range(lanes):
+                dy[held_idx[j], r] = 0.0
+
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def _observe(y, yf, saved, row, held_idx, held_row, r0, w, observed, acc):
+        """Write the tile's saved variables (or states) at ``y`` into ``saved[row, r0:r0 + w]``."""
+        obs_ptr, obs_idx, obs_val, states = observed
+        n = y.shape[0]
         for i in range(n):
             for r in range(w):
-                y[r0 + r, i] = yt[i, r]
+                yf[i, r] = y[i, r]
+        per_run = held_row.shape[1] > 1
+        for j in range(held_idx.shape[0]):
+            for r in range(w):
+                yf[held_idx[j], r] = held_row[j, r0 + r if per_run else 0]
+        out = saved[row]
+        if states:
+            for i in range(n):
+                for r in range(w):
+                    out[r0 + r, i] = yf[i, r]
+        else:
+            for v in range(obs_ptr.shape[0] - 1):
+                _combine(obs_ptr, obs_idx, obs_val, v, yf, acc)
+                for r in range(w):
+                    out[r0 + r, v] = acc[r]
+
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def _load(dst, src, r0, w):
+        """``dst[:, :w]`` = the tile's rows of ``src`` (runs, columns) transposed; one row of ``src`` is shared."""
+        shared = src.shape[0] == 1
+        for c in range(src.shape[1]):
+            for r in range(dst.shape[1]):
+                dst[c, r] = src[0 if shared else r0 + min(r, w - 1), c]
+
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def integrate_segment(
+        rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
+        observed, sizes, links, mods, delays, flows, numbers,
+    ):  # fmt: skip
+        """Step every run of ``y`` (runs, states) through one segment, in place, saving on the way.
+
+        Step ``s`` is ``step_h[s]`` long; the save ``j`` is written to
+        ``saved[save_rows[j], run]`` after ``save_before[j]`` steps. ``held_steps``
+        gives the held states' values at each right-hand-side time (rk4: the step's
+        start, middle and end; euler: its start), ``held_saves`` at each save.
+        """
+        weights, bias, rates, fall_rates, asym, flow_rates, steep, clip = numbers
+        B, n = y.shape
+        ne, ns = sizes[0], sizes[1]
+        n_steps = step_h.shape[0]
+        n_saves = save_rows.shape[0]
+        per_step = 3 if rk4 else 1
+        T = lanes
+        L = weights.shape[1]
+        nf = flow_rates.shape[1]
+        nz = max(flows[0].shape[0] - 1, 1)
+        yt = np.empty((n, T))
+        ks = np.empty((4, n, T))  # the stages' slopes
+        stage = np.empty((n, T))
+        scratch = (
+            np.empty((n, T)),  # yf: states with held values
+            np.empty((ne, T)),  # u
+            np.empty((ne, T)),  # nec
+            np.empty((nz, T)),  # zf
+            np.empty((max(ns, 1), T)),  # ds
+            np.empty(T),  # z
+            np.empty(T),  # m
+            np.empty(T),  # unit
+            np.empty((L, T)),  # weights
+            np.empty((rates.shape[1], T)),  # rise (or only) rates
+            np.empty((fall_rates.shape[1], T)),  # fall rates
+            np.empty((nf, T)),  # flow rates
+            np.empty((ne, T)),  # bias
+            np.empty(T),  # steepness
+        )
+        yf, wt, rr, fr, qr, br, pp = (
+            scratch[0],
+            scratch[8],
+            scratch[9],
+            scratch[10],
+            scratch[11],
+            scratch[12],
+            scratch[13],
+        )
+        acc = scratch[5]
+        tile = (asym, clip)
+        for r0 in range(0, B, T):
+            w = min(T, B - r0)
+            _load(yt, y, r0, w)
+            _load(wt, weights, r0, w)
+            _load(rr, rates, r0, w)
+            _load(fr, fall_rates, r0, w)
+            _load(qr, flow_rates, r0, w)
+            _load(br, bias, r0, w)
+            for r in range(T):
+                pp[r] = steep[r0 + min(r, w - 1) if steep.shape[0] > 1 else 0]
+            j = 0
+            for s in range(n_steps + 1):
+                while j < n_saves and save_before[j] == s:
+                    _observe(yt, yf, saved, save_rows[j], held_idx, held_saves[j], r0, w, observed, acc)
+                    j += 1
+                if s == n_steps:
+                    break
+                h = step_h[s]
+                row = s * per_step
+                for g in range(4 if rk4 else 1):  # rk4's stages: the step's start, middle twice, end
+                    if g == 0:
+                        at = yt
+                    else:
+                        c = h if g == 3 else h / 2
+                        before = ks[g - 1]
+                        for i in range(n):
+                            for r in range(T):
+                                stage[i, r] = yt[i, r] + c * before[i, r]
+                        at = stage
+                    _rhs(at, ks[g], scratch, held_idx, held_steps[row + (g + 1) // 2], r0, w,
+                         sizes, links, mods, delays, flows, tile)  # fmt: skip
+                if rk4:
+                    sixth = h / 6
+                    k1, k2, k3, k4 = ks[0], ks[1], ks[2], ks[3]
+                    for i in range(n):
+                        for r in range(T):
+                            yt[i, r] = (k1[i, r] + 2 * k2[i, r] + 2 * k3[i, r] + k4[i, r]) * sixth + yt[
+                                i, r
+                            ]
+                else:
+                    k1 = ks[0]
+                    for i in range(n):
+                        for r in range(T):
+                            yt[i, r] = yt[i, r] + h * k1[i, r]
+                for i in range(n):  # levels stay in [0, 1]: a step may overshoot a stock's bound
+                    for r in range(T):
+                        yt[i, r] = min(max(yt[i, r], 0.0), 1.0)
+            for i in range(n):
+                for r in range(w):
+                    y[r0 + r, i] = yt[i, r]
+
+    return SimpleNamespace(
+        integrate=integrate_segment, exp_row=_exp_row, log_row=_log_row, saturate_row=_saturate_row
+    )
+
+
+_ONE, _TILES = _build(1), _build(TILE)
+integrate_run = _ONE.integrate  # a single run
+integrate_segment = _TILES.integrate  # a batch, in tiles of TILE runs
