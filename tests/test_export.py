@@ -440,7 +440,7 @@ def two_factor_model(*ids: str, name: str = "names") -> Model:
 @pytest.mark.parametrize(
     ("ids", "words"),
     [
-        (("time", "effect"), "'time' is reserved in XMILE (the built-in TIME)"),
+        (("Dt", "effect"), "'Dt' is reserved in XMILE (the built-in DT)"),
         (("driver", "Min"), "'Min' is reserved in XMILE (the built-in MIN)"),
         (("If", "effect"), "(the operator IF)"),
         (("Funding", "funding"), "'funding' and 'Funding' are one name in XMILE"),

@@ -31,7 +31,7 @@ from typing import Literal
 import networkx as nx
 
 from gmsim.core.methods import METHODS as CORE_METHODS
-from gmsim.core.names import reserved, reserved_message, unprintable
+from gmsim.core.names import reserved, reserved_message
 from gmsim.errors import ModelError, Problem, did_you_mean
 from gmsim.factor.checks import Check
 from gmsim.factor.flows import Flow, flow_edges
@@ -407,9 +407,6 @@ def check_model(model: Model) -> list[Problem]:
     known = set(ids)
     if not model.factors:
         p.append(Problem(("factors",), "the model has no factors; add at least one [factors.<id>]"))
-    for what, allow in (("name", "\n\t"), ("description", "\n\t"), ("time_unit", "")):
-        if bad := unprintable(getattr(model, what), allow=allow):
-            p.append(Problem(("model", what), f"holds the control character {bad}; remove it"))
     kinds = {f.id: f.kind for f in model.factors}
     solves_bias = model.solves_bias  # once: it scans every factor
     seen: set[str] = set()

@@ -5,10 +5,10 @@ only when every one of them is written; a single output file is written to a
 temporary file and renamed. Neither replaces a folder of the user's, nor a file
 the command reads (:func:`guard_inputs`), and a stop by Ctrl-C or SIGTERM
 (:func:`stop_cleanly`) removes the staging folder and leaves the target as it
-was. Staging folders are named ``.<target>.gmsim-<pid>-<random>`` and hold a
-marker file, so a later run knows a folder left by a killed one (SIGKILL) for
-what it is: it removes it only when the marker says it is gmsim's, of this
-machine, and its process is gone.
+was. Staging folders are named ``.<target>.gmsim-<machine>-<pid>-<random>``,
+so that no run takes another's for its own and a later run knows a folder left
+by a killed one (SIGKILL) for what it is: it removes it only when the name is
+gmsim's, of this machine, and its process is gone.
 """
 
 from __future__ import annotations
@@ -39,9 +39,6 @@ __all__ = [
     "stop_cleanly",
     "write_file",
 ]
-
-_MARKER = ".gmsim-staging"
-"""The file inside every staging folder: the machine it was made on (the process id is in the name)."""
 
 _guarded: list[Path] | None = None
 """The files the running command reads (None: no command is guarding its inputs)."""
@@ -181,13 +178,12 @@ def output_dir(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] =
     try:
         anchor.mkdir(parents=True, exist_ok=True)
         _remove_stale_stages(anchor, path.name)
-        stage = Path(tempfile.mkdtemp(prefix=f".{path.name}.gmsim-{os.getpid()}-", dir=anchor))
+        stage = Path(tempfile.mkdtemp(prefix=f".{path.name}.gmsim-{_host()}-{os.getpid()}-", dir=anchor))
     except OSError as exc:
         raise OutputError(f"{path}: cannot be created ({exc.strerror}); choose another --out") from None
     try:
-        (stage / _MARKER).write_text(f"{socket.gethostname()}\n", encoding="utf-8")
         yield stage
-        items = sorted(p for p in stage.iterdir() if p.name != _MARKER)
+        items = sorted(stage.iterdir())
         path.mkdir(exist_ok=True)
         for item in items:
             _check_target(path / item.name, inputs)
@@ -200,29 +196,29 @@ def output_dir(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] =
         shutil.rmtree(stage, ignore_errors=True)
 
 
-_STAGE = re.compile(r"gmsim-(\d+)-[^/\\]+")
+def _host() -> str:
+    """This machine's name as it stands in a staging folder's name (no ``-``: it ends at one)."""
+    return safe_stem(socket.gethostname(), limit=40) or "host"
+
+
+_STAGE = re.compile(r"(\d+)-[a-z0-9_]+")  # what follows ``gmsim-<machine>-``: pid, mkdtemp's letters
 
 
 def _remove_stale_stages(anchor: Path, name: str) -> None:
-    """Remove the staging folders for ``name`` that a killed gmsim left: marked, of this machine, and
-    whose process is gone. Anything else (a run still going, a folder that is not gmsim's) stays."""
+    """Remove the staging folders for ``name`` that a killed gmsim left: named so, of this machine,
+    and whose process is gone. Anything else (a run still going, a folder not gmsim's) stays."""
     if os.name == "nt":  # no safe way to ask whether a process lives: leave everything
         return
-    prefix = f".{name}."
+    prefix = f".{name}.gmsim-{_host()}-"
     try:
         entries = [e for e in os.scandir(anchor) if e.name.startswith(prefix)]
     except OSError:
         return
-    host = socket.gethostname()
     for entry in entries:
         m = _STAGE.fullmatch(entry.name[len(prefix) :])
         if not m or not entry.is_dir(follow_symlinks=False) or int(m.group(1)) == os.getpid():
             continue
-        try:
-            marker = (Path(entry.path) / _MARKER).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            continue
-        if marker == host and not _alive(int(m.group(1))):
+        if not _alive(int(m.group(1))):
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
