@@ -361,9 +361,9 @@ def test_an_outflow_enters_its_stock_with_a_minus_and_a_gain_through_constants_k
 def test_one_stock_loops_stay_feedback_loops_when_no_loop_runs_through_two_stocks():
     m = model(
         stock("tea", "180", outflows=("loss",)),
-        flow("loss", "(tea - room) / time"),
+        flow("loss", "(tea - room) / cooling_time"),
         aux("room", "70"),
-        aux("time", "10"),
+        aux("cooling_time", "10"),  # not `time`: the built-in TIME would be read in its place
     )
     loops = gmsim.find_loops(m.compile())
     assert [(lp.id, lp.kind) for lp in loops] == [("B1", "feedback")]
