@@ -341,6 +341,23 @@ def test_an_included_scenario_is_an_input_too(tmp_path, capsys):
     assert snapshot(tmp_path) == before
 
 
+def test_a_table_read_by_a_scenario_is_an_input_too(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["run", "--stop", "2", "--out", str(out)]) == 0  # an earlier run
+    scenario = tmp_path / "replay.toml"
+    scenario.write_text(
+        '[scenario]\nname = "replay"\n[[interventions]]\nkind = "table"\ntarget = "funding"\n'
+        'file = "o/trajectories.csv"\ncolumn = "funding"\n',
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    before = snapshot(tmp_path)
+    assert main(["run", "--stop", "2", "--scenario", str(scenario), "--out", str(out)]) == 2
+    assert "trajectories.csv: is an input" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+    assert main(["run", "--stop", "2", "--scenario", str(scenario), "--out", str(tmp_path / "p")]) == 0
+
+
 def test_a_folder_command_never_replaces_an_input_inside_its_folder(tmp_path, capsys):
     out = tmp_path / "work"
     assert main(["elicit", "--template", "--out", str(out)]) == 0

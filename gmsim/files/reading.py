@@ -34,6 +34,7 @@ import stat
 from pathlib import Path
 
 from gmsim.errors import GmsimError
+from gmsim.files.output import note_input
 from gmsim.limits import LimitError, check, limit
 
 __all__ = ["read_bytes", "read_text"]
@@ -96,6 +97,7 @@ def read_bytes(
             raise error(f"{path}: no such file") from None
         except OSError as exc:
             raise error(f"{path}: cannot be read ({exc.strerror})") from None
+    note_input(path)  # no output of the running command may replace it
     mode = os.stat(path).st_mode  # before any open: opening a FIFO waits for a writer
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))

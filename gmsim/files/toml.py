@@ -39,7 +39,6 @@ from typing import Any
 from gmsim.core.names import unprintable
 from gmsim.errors import GmsimError, ModelError, Problem, did_you_mean
 from gmsim.files.nesting import LimitError, check_data, check_text
-from gmsim.files.output import note_input
 from gmsim.files.reading import read_text
 
 __all__ = [
@@ -110,7 +109,6 @@ def read_toml(
 ) -> tuple[dict[str, Any], str]:
     """Parse a TOML file; errors (of class ``error``) name the file and line. Returns ``(data, text)``."""
     path = Path(path)
-    note_input(path)  # no output of the command may replace it
     try:
         text = read_text(path, what="TOML file", error=error)
     except FileNotFoundError:
