@@ -48,6 +48,9 @@ MAX_PANELS = 24
 HEADLINE = 4
 """How many stocks a stock-and-flow model's headline figure and summary show."""
 
+LEGEND_MOST = 40
+"""Most lines a panel names in its legend (a legend of thousands took minutes to draw)."""
+
 
 def _is_factor_result(result: Result) -> bool:
     return any(result.groups.get(v) in GROUPS for v in result.variables)
@@ -135,7 +138,8 @@ def plot_variables(
     ax.set_ylabel(result.value_label)
     ax.set_title(title or f"{result.model} - {result.scenario}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    if len(ax.lines) <= LEGEND_MOST:
+        ax.legend(fontsize=8, loc="best")
     return ax
 
 
@@ -193,7 +197,10 @@ def plot_overview(
     fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.6 * rows), squeeze=False)
     for ax, (title, variables) in zip(axes.flat, panels, strict=False):
         plot_variables(result, variables, ax=ax, title=title)
-        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        if len(variables) <= LEGEND_MOST:
+            ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        else:
+            ax.set_title(f"{title} ({len(variables)} factors: too many to name)", fontsize=10)
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     fig.suptitle(f"{result.model} - {result.scenario}", fontsize=11)
