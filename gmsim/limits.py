@@ -95,6 +95,12 @@ LIMITS: dict[str, Limit] = {
         "XMILE modules inside one another (a module whose model holds a module ...)",
         "put the inner models side by side instead of in a chain",
     ),
+    "module_instances": Limit(
+        10_000,
+        "XMILE module instances one file expands into (a model holding two modules of a model "
+        "holding two ... doubles at each level)",
+        "use each module fewer times, or write the repeated part once",
+    ),
     "runs": Limit(
         4_000_000,
         "model runs of one ensemble (Monte Carlo samples x systems, Sobol or Morris design)",

@@ -291,6 +291,17 @@ def test_a_chain_of_3000_modules_is_refused_naming_the_limit(tmp_path, capsys):
     assert "module 'm100'" in line and "(module_depth)" in line
 
 
+def test_modules_that_double_at_each_level_are_refused_naming_the_limit(tmp_path, capsys):
+    def model(name: str, level: int) -> str:
+        inner = f'<module name="m{level + 1}"/><module name="n{level + 1}"/>' if level < 29 else ""
+        return f'<model name="{name}"><variables><aux name="a"><eqn>1</eqn></aux>{inner}</variables></model>'
+
+    models = "".join(model(f"{c}{i}", i) for i in range(30) for c in "mn")
+    text = document(aux("x", "1"), '<module name="m0"/>', extra=models)  # 2**30 instances
+    line = refused(capsys, "validate", write(tmp_path / "m.xmile", text))
+    assert "(module_instances)" in line
+
+
 def test_variables_nested_5000_deep_in_unclosed_variables_are_read_as_siblings(tmp_path, capsys):
     n = 5000
     inner = "".join(f'<aux name="a{i}"><eqn>{i}</eqn>' for i in range(n)) + "</aux>" * n

@@ -173,8 +173,10 @@ class _Flattener(ArrayResolution, Expansion):
             )
         if canonical(v.name) in path:
             raise self.error(v.line, f"module '{v.name}' contains itself")
+        self.module_instances = getattr(self, "module_instances", 0) + 1
         try:
             check("module_depth", len(path) + 1, "the nesting of modules")
+            check("module_instances", self.module_instances, "the number of module instances")
         except LimitError as exc:
             raise self.error(v.line, f"module '{v.name}': {exc}") from None
         inner = prefix + identifier(v.name) + "."
