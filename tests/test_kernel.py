@@ -186,6 +186,22 @@ def test_a_sparse_model_agrees_with_shared_and_per_run_weights(kernel, monkeypat
         assert_same(*both(monkeypatch, lambda p=params: solve(system, p, settings)))
 
 
+def test_one_run_of_a_large_graph_steps_in_numpy_and_a_batch_of_it_in_the_kernel(kernel, monkeypatch):
+    system = random_model(400).compile()
+    monkeypatch.setattr(kernel, "ONE_RUN_MAX_LINKS", len(system.links) - 1)
+    settings = RunSettings(start=0, stop=2, dt=0.25, method="rk4")
+    calls = []
+    monkeypatch.setattr(FactorSystem, "rhs", lambda self, *a: calls.append(1) or rhs(self, *a))
+    solve(system, system.parameters(), settings)
+    assert calls  # the numpy path
+    calls.clear()
+    solve(system, system.parameters({system.parameter_names()[0]: [0.1, -0.2]}), settings)
+    assert not calls  # the kernel
+
+
+rhs = FactorSystem.rhs
+
+
 def test_without_the_kernel_the_engine_steps_in_numpy(monkeypatch):
     from gmsim.factor import kernel
 

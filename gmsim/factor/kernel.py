@@ -38,9 +38,13 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from gmsim.factor.system import FactorParams, FactorSystem
 
-__all__ = ["KernelPlan", "available", "integrate_fixed"]
+__all__ = ["ONE_RUN_MAX_LINKS", "KernelPlan", "available", "integrate_fixed"]
 
 _FIXED = ("euler", "rk4")
+# Above this many links a single run steps in numpy: measured (benchmarks/bench_kernel.py, rk4,
+# 120 months), 10,000 factors / 50,000 links take 4.1 s there and 9.0 s in the kernel's loop,
+# 1,000 / 5,000 links 0.22 s and 0.28 s; batches keep the kernel (its tiles run in SIMD).
+ONE_RUN_MAX_LINKS = 20_000
 _compiled = None
 
 
@@ -195,6 +199,8 @@ def integrate_fixed(
     kernel = _kernel()
     if kernel is None or method not in _FIXED:
         return None
+    if y.shape[0] == 1 and len(system.links) > ONE_RUN_MAX_LINKS:
+        return None  # one run of a large graph: scipy's sparse products beat the link loop
 
     rk4 = method == "rk4"
     starts, lengths, before = _schedule(a, b, grid, saves)
