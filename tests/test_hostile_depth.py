@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from xmile_models import aux, document, value
+from xmile_models import aux, document, flow, stock, value
 
 import gmsim
+import gmsim.xmile.graph as graph
 from gmsim.cli import main
 from gmsim.errors import DataError, GmsimError
 from gmsim.xmile.compiler import Compiler
@@ -375,3 +376,41 @@ def test_a_chain_computes_and_signs_as_nested_binary_nodes(tree, values):
     for cause in ("a", "b", "c"):
         assert polarity(tree, cause, {}) == polarity(nested(tree), cause, {})
     assert value_sign(tree, {"a": -1}) == value_sign(nested(tree), {"a": -1})
+
+
+WRAPPED = st.tuples(
+    st.lists(
+        st.sampled_from(["a", "b", "k", "-k", "SMTH1(a, 2)", "a*b", "s", "MAX(a, k)", "TIME"]),
+        min_size=3,
+        max_size=6,
+    ),
+    st.lists(st.sampled_from(["+", "-"]), min_size=5, max_size=5),
+    st.lists(
+        st.sampled_from(["({}) / 3", "-({})", "2 * ({})", "({}) * -0.5", "({}) ^ 2", "0 * ({})"]),
+        max_size=3,
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def sums_file(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("sums") / "m.xmile"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=WRAPPED)
+def test_a_sum_signed_term_by_term_gets_the_signs_of_the_whole_equation(parts, sums_file):
+    terms, ops, wrappers = parts
+    equation = terms[0] + "".join(f" {op} {t}" for op, t in zip(ops, terms[1:], strict=False))
+    for wrapper in wrappers:
+        equation = wrapper.format(equation)
+    others = (aux("a", "0.5"), aux("b", "TIME"), aux("k", "-2"))
+    text = document(aux("x", equation), *others, stock("s", "1", inflows=("r",)), flow("r", "x"))
+    by_terms = gmsim.load_model(write(sums_file, text)).compile().graph
+    split = graph._sum_signs
+    try:
+        graph._sum_signs = lambda *args: None  # every cause read through the whole equation
+        reference = gmsim.load_model(write(sums_file, text)).compile().graph
+    finally:
+        graph._sum_signs = split
+    assert sorted(by_terms.edges(data="sign")) == sorted(reference.edges(data="sign"))

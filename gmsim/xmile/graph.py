@@ -391,12 +391,20 @@ def _sum_signs(signer: _Signs, node, hidden: Mapping[str, FlatVariable]) -> dict
 
     The polarity of ``a + b - c ...`` is the join of its terms' (their ranges do
     not matter), so a sum of thousands of terms is read once per term instead of
-    once per term and cause. ``None`` (read the whole equation per cause) for
-    anything else, or when two terms reach the same hidden helper (whose reading
-    could then depend on the order).
+    once per term and cause. The sum may stand inside operators whose other
+    operand reads no name (``(a + b + c) / 3``, ``-(...)``, ``k0 * (...)`` with a
+    number): their rule is applied to the sum's sign. ``None`` (read the whole
+    equation per cause) for anything else, or when two terms reach the same
+    hidden helper (whose reading could then depend on the order).
     """
-    if not (isinstance(node, Chain) and set(node.ops) <= {"+", "-"}):
-        return None
+    wrappers = []
+    while not (isinstance(node, Chain) and set(node.ops) <= {"+", "-"}):
+        below = parts(node)
+        named = [k for k, c in enumerate(below) if refs(c)]
+        if not isinstance(node, Unary | Binary) or len(named) != 1:
+            return None
+        wrappers.append((node, named[0]))
+        node = below[named[0]]
     helpers: set[str] = set()
     causes = []
     for term in node.args:
@@ -410,6 +418,11 @@ def _sum_signs(signer: _Signs, node, hidden: Mapping[str, FlatVariable]) -> dict
         for cause in names:
             p = signer.polarity(term, cause)[0]
             out[cause] = _join(out.get(cause), p if sign == "+" else _neg(p))
+    for wrapper, k in reversed(wrappers):  # as the walk would: the rule of each, bottom up
+        below = parts(wrapper)
+        ivs = [signer.value(c) for c in below]
+        for cause, p in out.items():
+            out[cause] = signer._rule(wrapper, [p if j == k else None for j in range(len(below))], ivs)
     return out
 
 
