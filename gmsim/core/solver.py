@@ -445,9 +445,8 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
             y = system.jump(a, y, params)
         segment = system.during(params, a, b)
         last = b == stop
-        inside = (grid >= a) & ((grid < b) | (last & (grid == b)))
-        saves = np.nonzero(inside)[0]
-        saves = saves[saves >= k]
+        first = max(int(np.searchsorted(grid, a, "left")), k)  # grid points in [a, b), [a, b] last
+        saves = np.arange(first, int(np.searchsorted(grid, b, "right" if last else "left")))
         fast = fast_path(method.name, a, b, grid, saves, y, segment, saved, save) if fast_path else None
         if fast is not None:  # the system's compiled fixed-step loop (same steps, same saves)
             y, steps = fast
