@@ -14,6 +14,7 @@ Every message words times in the model's own unit (``system.time_unit``).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import os
 from collections.abc import Callable, Sequence
@@ -247,7 +248,7 @@ def solve(
     observe = system.observe if save == "variables" else _StatesOf(system)
     with np.errstate(over="ignore", invalid="ignore"):  # a run that blows up is reported below
         _check_step(system, params, settings.dt, method, unit)
-        jumps = sum(settings.start < b < settings.stop for b in system.breakpoints(params))
+        jumps = len(_inside(system.breakpoints(params), settings.start, settings.stop))
         check("events", jumps, "the number of breakpoints in the run (events, decisions, table points)")
         grid = time_grid(settings.start, settings.stop, settings.dt)
         shape = (params.batch, len(grid), len(names))
@@ -418,6 +419,11 @@ def _total(parts: list[SolverStats]) -> SolverStats:
     )
 
 
+def _inside(times: Sequence[float], start: float, stop: float) -> Sequence[float]:
+    """The sorted ``times`` strictly between ``start`` and ``stop`` (a model may list hundreds)."""
+    return times[bisect.bisect_right(times, start) : bisect.bisect_left(times, stop)]
+
+
 def _integrate_block(system, params, grid, method: Method, settings, observe, out) -> SolverStats:
     """Integrate one block of runs, segment by segment, into ``out`` (runs, time, saved).
 
@@ -427,7 +433,7 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
     """
     start, stop = grid[0], grid[-1]
     all_breaks = system.breakpoints(params)
-    breaks = [b for b in all_breaks if start < b < stop]
+    breaks = _inside(all_breaks, start, stop)
     rhs = system.rhs
     # a system may step a whole fixed-step segment itself: integrate_fixed(...) -> (y, steps) or None
     fast_path = getattr(system, "integrate_fixed", None) if method.fixed else None
