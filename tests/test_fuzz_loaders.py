@@ -10,10 +10,12 @@ applied to the default model, resolved against it), as a command would.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import math
 import re
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -41,6 +43,7 @@ FUZZ = settings(
 """Small enough that the file runs in well under a minute on a busy machine."""
 
 FOLDER = Path(tempfile.mkdtemp(prefix="gmsim-fuzz-"))
+atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)
 
 FACTORS = ("funding", "training", "staff_capability", "effectiveness", "a", "b", "x")
 """Ids the documents use: real ones of the default model, and others."""
