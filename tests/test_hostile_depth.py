@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from small_model import SMALL_MODEL as BASE_MODEL
 from xmile_models import aux, document, flow, stock, value
 
 import gmsim
@@ -33,44 +34,7 @@ from gmsim.xmile.model import XmileWarning
 SECONDS = 30.0
 """Each command's bound; a quiet machine needs a few seconds at most."""
 
-SMALL_MODEL = """\
-[model]
-name = "small"
-
-[simulation]
-stop = 2
-dt = 0.25
-
-[factors.training]
-group = "internal_enabler"
-kind = "exogenous"
-initial = 0.5
-
-[factors.staff_capability]
-group = "process"
-initial = 0.4
-tau = 4
-
-[factors.responsiveness]
-group = "process"
-initial = 0.5
-tau = 1
-
-[factors.effectiveness]
-group = "outcome"
-kind = "composite"
-of = { staff_capability = 1, responsiveness = 2 }
-
-[[links]]
-from = "training"
-to = "staff_capability"
-weight = 0.6
-
-[[links]]
-from = "staff_capability"
-to = "responsiveness"
-weight = 0.5
-"""
+SMALL_MODEL = BASE_MODEL.replace("stop = 12", "stop = 2").replace("delay = 2\n", "")
 
 
 def gmsim_cli(capsys, *args: str) -> tuple[int, str, str]:

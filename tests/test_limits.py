@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from small_model import SMALL_MODEL
 from xmile_models import aux, document, flow, stock
 
 import gmsim
@@ -29,45 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SECONDS = 20  # a refusal is quick; a loaded machine gets some slack
 HANG = 90  # a case that hangs fails here instead of holding up the suite
 
-SMALL = """\
-[model]
-name = "small"
-
-[simulation]
-stop = 12
-dt = 0.25
-
-[factors.training]
-group = "internal_enabler"
-kind = "exogenous"
-initial = 0.5
-
-[factors.staff_capability]
-group = "process"
-initial = 0.4
-tau = 4
-
-[factors.responsiveness]
-group = "process"
-initial = 0.5
-tau = 1
-
-[factors.effectiveness]
-group = "outcome"
-kind = "composite"
-of = { staff_capability = 1, responsiveness = 2 }
-
-[[links]]
-from = "training"
-to = "staff_capability"
-weight = 0.6
-
-[[links]]
-from = "staff_capability"
-to = "responsiveness"
-weight = 0.5
-delay = 2
-"""
+SMALL = SMALL_MODEL
 
 
 # -- harness -----------------------------------------------------------------------------------------

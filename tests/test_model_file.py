@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from small_model import SMALL_MODEL
 
 import gmsim
 from gmsim.cli import main
@@ -15,45 +16,7 @@ from gmsim.errors import ModelError
 from gmsim.factor.file import default_model_path
 from gmsim.files.toml import locate
 
-GOOD = """\
-[model]
-name = "small"
-
-[simulation]
-stop = 12
-dt = 0.25
-
-[factors.training]
-group = "internal_enabler"
-kind = "exogenous"
-initial = 0.5
-
-[factors.staff_capability]
-group = "process"
-initial = 0.4
-tau = 4
-
-[factors.responsiveness]
-group = "process"
-initial = 0.5
-tau = 1
-
-[factors.effectiveness]
-group = "outcome"
-kind = "composite"
-of = { staff_capability = 1, responsiveness = 2 }
-
-[[links]]
-from = "training"
-to = "staff_capability"
-weight = 0.6
-
-[[links]]
-from = "staff_capability"
-to = "responsiveness"
-weight = 0.5
-delay = 2
-"""
+GOOD = SMALL_MODEL
 
 
 def write(tmp_path: Path, text: str, name: str = "model.toml") -> Path:
