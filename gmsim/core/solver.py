@@ -70,7 +70,9 @@ class RunSettings:
         A batch larger than this is integrated in blocks of this many runs, so
         that each step's arrays stay in the CPU cache; blocks are shared among
         ``workers`` threads (numpy releases the GIL in the heavy operations).
-        Every run's numbers are the same whatever the split.
+        With the compiled kernel a run's numbers are the same whatever the
+        split; the numpy path agrees to rounding (BLAS sums rows of different
+        counts in other orders).
     check_finite : bool
         Raise a :class:`~gmsim.errors.SimulationError` naming the variable and
         time where a value first stops being finite.
