@@ -37,3 +37,13 @@ def test_the_run_summary_names_the_time_unit(tmp_path, capsys):
     path.write_text(TEACUP, encoding="utf-8")
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
     assert "| Minutes 0-30 |" in capsys.readouterr().out
+
+
+def test_lines_past_the_colour_cycle_are_dashed_so_no_two_look_alike():
+    from gmsim.plot.results import plot_variables
+
+    result = gmsim.simulate(stop=6)
+    ax = plot_variables(result, list(result.variables[:12]))
+    looks = [(line.get_color(), line.get_linestyle()) for line in ax.lines]
+    assert len(set(looks)) == len(looks) == 12
+    assert [line.get_linestyle() for line in ax.lines[10:]] == ["--", "--"]

@@ -125,15 +125,21 @@ def plot_variables(
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    for v in variables:
+    colours = len(plt.rcParams["axes.prop_cycle"].by_key().get("color", ())) or 1
+    for k, v in enumerate(variables):
         label = label_prefix + result.labels.get(v, v)
         series = result.values[:, :, result.variables.index(v)]
+        # past the colour cycle a colour comes round again: dash the second round, so no two
+        # lines of a legend look alike
+        line_style = (
+            style if k < colours or {"linestyle", "ls"} & style.keys() else {**style, "ls": "--"}
+        )
         if series.shape[0] > 1:
             lo, mid, hi = np.percentile(series, [5, 50, 95], axis=0)
-            (line,) = ax.plot(result.time, mid, label=label, **style)
+            (line,) = ax.plot(result.time, mid, label=label, **line_style)
             ax.fill_between(result.time, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
         else:
-            ax.plot(result.time, series[0], label=label, **style)
+            ax.plot(result.time, series[0], label=label, **line_style)
     ax.set_xlabel(result.time_unit)
     ax.set_ylabel(result.value_label)
     ax.set_title(title or f"{result.model} - {result.scenario}", fontsize=10)
