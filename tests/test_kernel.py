@@ -269,8 +269,9 @@ def test_the_kernels_own_exp_and_log_agree_with_the_library_to_an_ulp_or_two(ker
 
 def test_a_runs_numbers_do_not_depend_on_the_runs_beside_it(kernel):
     """Runs are stepped in tiles (runs innermost): in a partial tile or in blocks of any size a run
-    gives the same bits; alone, its S_p goes through the library's power and its parameters through
-    a matrix product of another shape (the resting inputs' solve): the same to rounding."""
+    gives the same bits; alone, its S_p is a row of its factors instead of a tile's lane, and its
+    parameters come through a matrix product of another shape (the resting inputs' solve): the same
+    to rounding."""
     system = gmsim.load_model().compile()
     rng = np.random.default_rng(5)
     runs = 2 * kernel_tile() + 9  # blocks of 5 leave a last block of 4 (a single run takes another path)
@@ -294,3 +295,46 @@ def kernel_tile() -> int:
     from gmsim.factor.kernel_numba import TILE
 
     return TILE
+
+
+def test_a_run_without_forcings_or_windows_is_one_call_with_its_jumps_inside(kernel, monkeypatch):
+    """Events and decisions happen inside the kernel's loop; forcings and windows split the run."""
+    segments = []
+    each = FactorSystem.integrate_fixed
+    monkeypatch.setattr(
+        FactorSystem, "integrate_fixed", lambda self, *a, **k: segments.append(1) or each(self, *a, **k)
+    )
+    settings = RunSettings(start=0, stop=20, dt=0.25, method="rk4")
+    for name, split in (("none", False), ("events", False), ("clamp", True), ("window", True)):
+        segments.clear()
+        system = FactorSystem(small_model(), SCENARIOS[name])
+        result = solve(system, system.parameters(), settings)
+        assert bool(segments) == split, name
+        inside = [t for t in system.breakpoints(system.parameters()) if 0 < t < 20]
+        assert result.stats.segments == len(inside) + 1
+
+
+def test_events_at_a_decision_come_before_it_and_per_run_events_agree(kernel, monkeypatch):
+    """At month 12 funding is decided from leadership attention: the event that halves attention
+    there must be seen by the decision (as in the engine's jump); another event sets funding itself,
+    which the decision then replaces. An event off the grid (month 4.3) has one value per run."""
+    runs = 2 * kernel_tile() + 5
+    events = (
+        Event(12.0, "leadership_attention", multiply=0.5),
+        Event(12.0, "funding", set=0.95),
+        Event(4.3, "human_resources", multiply=np.linspace(0.2, 1.4, runs)),
+    )
+    model = gmsim.load_model()
+    system = FactorSystem(model, Interventions(events=events))
+    batch = {"tau:training": np.linspace(2.0, 8.0, runs)}
+    params = system.parameters(batch)
+    settings = RunSettings(start=0, stop=24, dt=0.125, method="rk4", block=kernel_tile())
+    fast, slow = both(monkeypatch, lambda: solve(system, params, settings))
+    assert_same(fast, slow)
+    assert fast.stats.blocks == 3
+    funding = fast.variables.index("funding")
+    month = np.searchsorted(fast.time, 12.0)
+    assert not np.isclose(fast.values[0, month, funding], 0.95)  # decided after the event set it
+    alone = FactorSystem(model)
+    plain = solve(alone, alone.parameters(batch), settings)
+    assert np.all(fast.values[:, month, funding] < plain.values[:, month, funding])  # halved attention

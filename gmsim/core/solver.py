@@ -437,7 +437,8 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
     all_breaks = system.breakpoints(params)
     breaks = _inside(all_breaks, start, stop)
     rhs = system.rhs
-    # a system may step a whole fixed-step segment itself: integrate_fixed(...) -> (y, steps) or None
+    # a system may step a whole fixed-step run, or segment, itself: (y, steps), or None if it cannot
+    whole = getattr(system, "integrate_fixed_run", None) if method.fixed else None
     fast_path = getattr(system, "integrate_fixed", None) if method.fixed else None
     # a compiled loop writes each run's saves straight into ``out``; numpy steps save time-major
     saved = out.transpose(1, 0, 2) if fast_path else np.empty((len(grid), params.batch, out.shape[2]))
@@ -447,6 +448,10 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
     if start in all_breaks:
         y = system.jump(start, y, params)
     edges = [start, *breaks, stop]
+    done = whole(method.name, grid, breaks, y, params, saved, save) if whole and fast_path else None
+    if done is not None:  # the jumps at ``breaks`` happened inside the system's loop
+        tally.steps = done[1]
+        edges = []
     k = 0  # next grid point to save
     for a, b in itertools.pairwise(edges):
         if a != start:
@@ -473,7 +478,7 @@ def _integrate_block(system, params, grid, method: Method, settings, observe, ou
         out[...] = saved.transpose(1, 0, 2)
     if method.fixed:
         tally.evaluations = method.stages * tally.steps
-    return SolverStats(tally.steps, tally.evaluations, len(edges) - 1, tally.rejected)
+    return SolverStats(tally.steps, tally.evaluations, len(breaks) + 1, tally.rejected)
 
 
 def _check_step(system: System, params: Params, dt: float, method: Method, unit: str) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 from gmsim.core.paths import Path, Within
 from gmsim.errors import SimulationError, did_you_mean
 
-__all__ = ["Event", "Forcing", "Interventions", "Params", "System", "Window"]
+__all__ = ["Event", "Forcing", "Interventions", "Params", "System", "Window", "events_at"]
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class Params:
         return dataclasses.replace(self, **changes)
 
 
-def _events_at(params: Params, t: float) -> list[Event]:
+def events_at(params: Params, t: float) -> list[Event]:
     """The events of ``params`` at ``t``, in their order. The index by time is built once for each
     tuple of events, so a run with E events costs O(E), not O(E²), in :meth:`System.jump`."""
     cached = params.__dict__.get("_events_by_time")
@@ -264,7 +264,7 @@ class System(ABC):
         for f in params.forcings:
             if f.variable in positions and f.start == t:
                 y[:, positions[f.variable]] = f.path.value(t)
-        for e in _events_at(params, t):
+        for e in events_at(params, t):
             i = self.state_index(e.variable)
             y[:, i] = y[:, i] * e.multiply if e.multiply is not None else e.set
         if self.bounds is not None:

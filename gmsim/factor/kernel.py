@@ -8,9 +8,11 @@ in one call: every equation of :mod:`gmsim.factor.system` (additive links with
 shared or per-run weights, moderators, necessary conditions, ``S_p`` with a
 per-run steepness, asymmetric rise and fall, delay stages, stocks and flows with
 their [0, 1] rule, decided factors and held states), ``euler`` and ``rk4``, and
-the saves on the grid. Jumps, decisions, events and forcings between segments
-stay with the engine (:func:`gmsim.core.solver.solve`), which calls
-:meth:`~gmsim.factor.system.FactorSystem.integrate_fixed`.
+the saves on the grid. A run with no forcings and no parameter windows is one
+call (:func:`integrate_fixed_run`): its events and decisions happen inside the
+loop, as :meth:`~gmsim.factor.system.FactorSystem.jump` does them. Otherwise the
+engine (:func:`gmsim.core.solver.solve`) splits the run at its breakpoints, does
+their jumps, and steps each segment in the kernel (:func:`integrate_fixed`).
 
 The model's structure reaches the kernel as index arrays (:class:`KernelPlan`),
 so no model compiles anything new. numba is an optional extra
@@ -30,15 +32,18 @@ True
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+from gmsim.core.system import events_at
+
 if TYPE_CHECKING:
     from gmsim.factor.system import FactorParams, FactorSystem
 
-__all__ = ["ONE_RUN_MAX_LINKS", "KernelPlan", "available", "integrate_fixed"]
+__all__ = ["ONE_RUN_MAX_LINKS", "KernelPlan", "available", "integrate_fixed", "integrate_fixed_run"]
 
 _FIXED = ("euler", "rk4")
 # Above this many links a single run steps in numpy: measured (benchmarks/bench_kernel.py, rk4,
@@ -143,6 +148,42 @@ class KernelPlan:
             np.array(system._decided, dtype=np.int64),
         )
         self.observed = _csc(st.O_sp)
+        self.decisions = st.decisions
+
+
+_NO_INT = np.zeros(0, dtype=np.int64)
+_NO_JUMPS = (_NO_INT, np.zeros(1, dtype=np.int64), _NO_INT, np.zeros(0, dtype=np.bool_),
+             np.zeros((0, 1)), np.zeros(1, dtype=np.int64), _NO_INT)  # fmt: skip
+
+
+def _jumps(system: FactorSystem, params: FactorParams, times: np.ndarray, steps: np.ndarray, batch: int):
+    """The jumps at ``times`` (before step ``steps``) as the kernel reads them, or ``None`` if a
+    jump's event cannot be done there (a value per run of another batch's size).
+
+    Each jump's events in their order, then its decided factors; the arrays are
+    ``(step, event pointers, event states, multiply?, event values, decision pointers, decided)``.
+    """
+    ev_ptr, ev_state, ev_mult, values, dec_ptr, dec_idx = [0], [], [], [], [0], []
+    for t in times.tolist():
+        for e in events_at(params, t):
+            value = np.asarray(e.multiply if e.multiply is not None else e.set, dtype=np.float64)
+            if value.ndim > 1 or value.size not in (1, batch):
+                return None
+            ev_state.append(system.state_index(e.variable))
+            ev_mult.append(e.multiply is not None)
+            values.append(value.reshape(-1))
+        ev_ptr.append(len(ev_state))
+        dec_idx.extend(system.kernel_plan.decisions.get(t, ()))
+        dec_ptr.append(len(dec_idx))
+    width = batch if any(v.size > 1 for v in values) else 1
+    table = np.empty((len(values), width))
+    for k, v in enumerate(values):
+        table[k] = v
+    as_int = lambda x: np.array(x, dtype=np.int64)  # noqa: E731
+    return (
+        np.ascontiguousarray(steps, dtype=np.int64), as_int(ev_ptr), as_int(ev_state),
+        np.array(ev_mult, dtype=np.bool_), table, as_int(dec_ptr), as_int(dec_idx),
+    )  # fmt: skip
 
 
 def _schedule(a: float, b: float, grid: np.ndarray, saves: np.ndarray):
@@ -215,7 +256,15 @@ def integrate_fixed(
     _, held_saves = _held(system, params, grid[saves], B)
     if held_steps.shape[0] == 0:
         held_steps = np.zeros((1, held_idx.size, held_saves.shape[2] if held_saves.size else 1))
+    out = _call(kernel, system, rk4, y, saved, saves, before, lengths, _NO_JUMPS,
+                (held_idx, held_steps, held_saves), params, save)  # fmt: skip
+    return out, int(lengths.size)
+
+
+def _call(kernel, system, rk4, y, saved, saves, before, lengths, jumps, held, params, save):
+    """Run the compiled loop on a copy of ``y`` and return it (the saves go into ``saved``)."""
     plan = system.kernel_plan
+    B = y.shape[0]
     steep = np.ascontiguousarray(np.asarray(params.steepness, dtype=np.float64).reshape(-1))
     rates = np.ascontiguousarray(params.rates, dtype=np.float64)
     asym = params.fall_rates is not None
@@ -231,9 +280,47 @@ def integrate_fixed(
     )
     out = np.array(y, dtype=np.float64, order="C", copy=True)
     kernel[0 if B == 1 else 1](  # compiled for a single run, or for tiles of runs
-        rk4, out, saved, np.ascontiguousarray(saves, dtype=np.int64), before,
-        np.ascontiguousarray(lengths, dtype=np.float64), held_idx, held_steps, held_saves,
+        rk4, out, saved, np.ascontiguousarray(saves, dtype=np.int64), np.asarray(before, np.int64),
+        np.ascontiguousarray(lengths, dtype=np.float64), jumps, *held,
         (*plan.observed, save == "states"), plan.sizes, plan.links, plan.mods, plan.delays,
         plan.flows, numbers,
     )  # fmt: skip
+    return out
+
+
+def integrate_fixed_run(
+    system: FactorSystem,
+    method: str,
+    grid: np.ndarray,
+    breaks: Sequence[float],
+    y: np.ndarray,
+    params: FactorParams,
+    saved: np.ndarray,
+    save: str = "variables",
+) -> tuple[np.ndarray, int] | None:
+    """A whole run on ``grid`` in one call of the kernel, with the jumps at ``breaks`` inside it.
+
+    The steps are those the engine takes segment by segment (to each point of
+    ``grid`` and of ``breaks``, in order); at each breakpoint (strictly inside the
+    grid) the events there, then the decisions, as
+    :meth:`~gmsim.factor.system.FactorSystem.jump` does them. Writes the saves into
+    ``saved`` (time, runs, saved) and returns the states at the end and the steps
+    taken; ``None`` when the run needs the engine's segments (forcings or
+    parameter windows, another method, no kernel).
+    """
+    kernel = _kernel()
+    if kernel is None or method not in _FIXED or params.forcings or params.windows:
+        return None
+    if y.shape[0] == 1 and len(system.links) > ONE_RUN_MAX_LINKS:
+        return None
+    times = np.asarray(breaks, dtype=np.float64)
+    points = np.union1d(grid, times)  # every step ends at a grid point or a breakpoint
+    jumps = _jumps(system, params, times, np.searchsorted(points, times), y.shape[0])
+    if jumps is None:
+        return None
+    lengths = np.diff(points)
+    saves = np.arange(grid.size)
+    held = (_NO_INT, np.zeros((3 * lengths.size + 1, 0, 1)), np.zeros((grid.size, 0, 1)))  # none
+    out = _call(kernel, system, method == "rk4", y, saved, saves, np.searchsorted(points, grid),
+                lengths, jumps, held, params, save)  # fmt: skip
     return out, int(lengths.size)

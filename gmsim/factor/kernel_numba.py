@@ -12,9 +12,11 @@ structure is read once per tile instead of once per run and the arithmetic
 over a row is done with SIMD instructions. The equations are those of
 :mod:`gmsim.factor.system`, with each run's operations in the numpy path's
 order, so both agree to rounding, and a run's numbers do not depend on the
-other runs of its tile or on the tile's width. ``S_p`` of a tile goes through
-the kernel's own ``exp`` and ``log`` (after fdlibm), which vectorize; a single
-run calls the library's power, and agrees with a tile's lanes to rounding.
+other runs of its tile or on the tile's width. ``S_p`` goes through the
+kernel's own ``exp`` and ``log`` (after fdlibm), which vectorize (the C
+library's ``pow`` does not): over a tile's runs, or for a single run over its
+factors. A whole run is one call: the jumps of its breakpoints (events, then
+decisions) happen inside the loop, before the step that starts there.
 """
 
 from __future__ import annotations
@@ -75,8 +77,10 @@ def _build(lanes: int) -> SimpleNamespace:
 
     @nb.njit(cache=True, nogil=True, error_model="numpy")
     def _exp_row(x, out):
-        """``out = e**x`` over a row, without a library call (fdlibm's e_exp.c), so in SIMD."""
-        for r in range(lanes):
+        """``out = e**x`` over a row, without a library call (fdlibm's e_exp.c), so in SIMD.
+
+        A row is a tile's ``lanes`` runs, or (one run) the whole of ``x``."""
+        for r in range(lanes if lanes > 1 else x.shape[0]):
             v = min(max(x[r], -708.0), 709.0)
             shifted = v * _INV_LN2 + _MAGIC
             k = shifted - _MAGIC
@@ -92,7 +96,7 @@ def _build(lanes: int) -> SimpleNamespace:
     @nb.njit(cache=True, nogil=True, error_model="numpy")
     def _log_row(x, out):
         """``out = ln x`` over a row of positive numbers (fdlibm's e_log.c; 0 gives about -709)."""
-        for r in range(lanes):
+        for r in range(lanes if lanes > 1 else x.shape[0]):
             b = np.float64(x[r]).view(np.int64)
             e = (b >> 52) - 1023
             m = np.int64((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
@@ -113,21 +117,22 @@ def _build(lanes: int) -> SimpleNamespace:
     @nb.njit(cache=True, nogil=True, error_model="numpy")
     def _saturate_row(u, p, out, a, b):
         """``out = S_p(u)`` over a row for ``p <= 50``, ``u`` clipped to [-1e3, 1e3] (no overflow);
-        ``a`` and ``b`` are scratch rows."""
-        for r in range(lanes):
+        ``a`` and ``b`` are scratch rows, ``out`` may be ``u``. A row is as for :func:`_exp_row`."""
+        n = lanes if lanes > 1 else u.shape[0]
+        for r in range(n):
             out[r] = min(max(u[r], -1e3), 1e3)
             a[r] = abs(out[r]) * 2.0
         _log_row(a, b)
-        for r in range(lanes):
+        for r in range(n):
             a[r] = p[r] * b[r]
         _exp_row(a, b)  # |2u|^p
-        for r in range(lanes):
+        for r in range(n):
             a[r] = b[r] + 1.0
         _log_row(a, b)
-        for r in range(lanes):
+        for r in range(n):
             a[r] = b[r] * (-1.0 / p[r])
         _exp_row(a, b)  # (1 + |2u|^p)^(-1/p)
-        for r in range(lanes):
+        for r in range(n):
             out[r] = out[r] * b[r] + 0.5
 
     @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -143,8 +148,9 @@ def _build(lanes: int) -> SimpleNamespace:
 
     @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
     def _rhs(y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile):
-        """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs)."""
-        yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp = t
+        """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs); the
+        endogenous factors' targets ``x*`` are left in ``tg`` (a decision sets a factor to its own)."""
+        yf, u, nec, zf, ds, z, m, unit, wt, rr, fr, qr, br, pp, tg, vp, va, vb = t
         ne, ns, nd = sizes[0], sizes[1], sizes[2]
         n = y.shape[0]
         src_ptr, src_idx, src_val, effect, additive, moderated, necessary = links
@@ -180,14 +186,20 @@ def _build(lanes: int) -> SimpleNamespace:
             if necessary[li]:
                 for r in range(lanes):
                     nec[e, r] *= 1.0 - wt[li, r] + wt[li, r] * z[r]
+        if clip and lanes == 1:  # one run: its factors are the row, in SIMD
+            flat = u.reshape(ne)
+            _saturate_row(flat, vp, flat, va, vb)
         for i in range(ne):
-            if clip and lanes > 1:  # a row in SIMD; a single run calls the library
+            if clip and lanes > 1:  # a tile: its runs are the row
                 _saturate_row(u[i], pp, z, m, unit)
+            elif clip:
+                z[0] = u[i, 0]
             else:
                 for r in range(lanes):
                     z[r] = _saturate(u[i, r], pp[r], clip)
             for r in range(lanes):
-                first = nec[i, r] * z[r] - yf[i, r]
+                tg[i, r] = nec[i, r] * z[r]
+                first = tg[i, r] - yf[i, r]
                 dy[i, r] = first * (fr[i, r] if asym and not first > 0 else rr[i, r])
         for j in range(nd - ne - ns):
             _combine(dly_ptr, dly_idx, dly_val, j, yf, z)
@@ -260,6 +272,15 @@ def _build(lanes: int) -> SimpleNamespace:
                     out[r0 + r, v] = acc[r]
 
     @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def _save(y, yf, saved, save_rows, save_before, s, j, held, r0, w, observed, acc):
+        """The saves from ``j`` on that come after ``s`` steps; returns the next save's index."""
+        held_idx, held_saves = held
+        while j < save_rows.shape[0] and save_before[j] == s:
+            _observe(y, yf, saved, save_rows[j], held_idx, held_saves[j], r0, w, observed, acc)
+            j += 1
+        return j
+
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
     def _load(dst, src, r0, w):
         """``dst[:, :w]`` = the tile's rows of ``src`` (runs, columns) transposed; one row of ``src`` is shared."""
         shared = src.shape[0] == 1
@@ -268,23 +289,47 @@ def _build(lanes: int) -> SimpleNamespace:
                 dst[c, r] = src[0 if shared else r0 + min(r, w - 1), c]
 
     @nb.njit(cache=True, nogil=True, error_model="numpy")
+    def _jump(yt, tg, jumps, q, r0, w, decide):
+        """Jump ``q`` of the tile: its events (``decide`` false), or its decisions (``decide`` true:
+        each decided factor takes its target, computed at the states after the events)."""
+        _, ev_ptr, ev_state, ev_mult, ev_value, dec_ptr, dec_idx = jumps
+        if decide:
+            for k in range(dec_ptr[q], dec_ptr[q + 1]):
+                i = dec_idx[k]
+                for r in range(lanes):
+                    yt[i, r] = tg[i, r]
+            return
+        per_run = ev_value.shape[1] > 1
+        for e in range(ev_ptr[q], ev_ptr[q + 1]):
+            i = ev_state[e]
+            for r in range(lanes):
+                v = ev_value[e, r0 + min(r, w - 1) if per_run else 0]
+                x = yt[i, r] * v if ev_mult[e] else v
+                yt[i, r] = min(max(x, 0.0), 1.0)
+
+    @nb.njit(cache=True, nogil=True, error_model="numpy")
     def integrate_segment(
-        rk4, y, saved, save_rows, save_before, step_h, held_idx, held_steps, held_saves,
+        rk4, y, saved, save_rows, save_before, step_h, jumps, held_idx, held_steps, held_saves,
         observed, sizes, links, mods, delays, flows, numbers,
     ):  # fmt: skip
-        """Step every run of ``y`` (runs, states) through one segment, in place, saving on the way.
+        """Step every run of ``y`` (runs, states) through a run or a segment of it, in place, saving
+        on the way.
 
         Step ``s`` is ``step_h[s]`` long; the save ``j`` is written to
-        ``saved[save_rows[j], run]`` after ``save_before[j]`` steps. ``held_steps``
-        gives the held states' values at each right-hand-side time (rk4: the step's
-        start, middle and end; euler: its start), ``held_saves`` at each save.
+        ``saved[save_rows[j], run]`` after ``save_before[j]`` steps. Before step
+        ``jumps[0][q]`` the jump ``q`` happens (its events, then its decisions),
+        and the saves there see the states after it. ``held_steps`` gives the held
+        states' values at each right-hand-side time (rk4: the step's start, middle
+        and end; euler: its start), ``held_saves`` at each save.
         """
         weights, bias, rates, fall_rates, asym, flow_rates, steep, clip = numbers
+        jump_steps, dec_ptr = jumps[0], jumps[5]
         B, n = y.shape
         ne, ns = sizes[0], sizes[1]
         n_steps = step_h.shape[0]
-        n_saves = save_rows.shape[0]
+        n_jumps = jump_steps.shape[0]
         per_step = 3 if rk4 else 1
+        stages = 4 if rk4 else 1
         T = lanes
         L = weights.shape[1]
         nf = flow_rates.shape[1]
@@ -307,8 +352,12 @@ def _build(lanes: int) -> SimpleNamespace:
             np.empty((nf, T)),  # flow rates
             np.empty((ne, T)),  # bias
             np.empty(T),  # steepness
+            np.empty((ne, T)),  # tg: the targets
+            np.empty(ne),  # vp: one run's steepness for each factor
+            np.empty(ne),  # va, vb: one run's scratch rows
+            np.empty(ne),
         )
-        yf, wt, rr, fr, qr, br, pp = (
+        yf, wt, rr, fr, qr, br, pp, tg, vp = (
             scratch[0],
             scratch[8],
             scratch[9],
@@ -316,9 +365,12 @@ def _build(lanes: int) -> SimpleNamespace:
             scratch[11],
             scratch[12],
             scratch[13],
+            scratch[14],
+            scratch[15],
         )
         acc = scratch[5]
         tile = (asym, clip)
+        held = (held_idx, held_saves)
         for r0 in range(0, B, T):
             w = min(T, B - r0)
             _load(yt, y, r0, w)
@@ -329,17 +381,28 @@ def _build(lanes: int) -> SimpleNamespace:
             _load(br, bias, r0, w)
             for r in range(T):
                 pp[r] = steep[r0 + min(r, w - 1) if steep.shape[0] > 1 else 0]
+            for i in range(ne):
+                vp[i] = pp[0]
             j = 0
+            q = 0  # the next jump
             for s in range(n_steps + 1):
-                while j < n_saves and save_before[j] == s:
-                    _observe(yt, yf, saved, save_rows[j], held_idx, held_saves[j], r0, w, observed, acc)
-                    j += 1
-                if s == n_steps:
-                    break
-                h = step_h[s]
+                g = 0
+                if q < n_jumps and jump_steps[q] == s:
+                    _jump(yt, tg, jumps, q, r0, w, False)
+                    if dec_ptr[q + 1] > dec_ptr[q]:
+                        g = -1  # a stage at the states before the decisions gives their targets
+                    else:
+                        q += 1
+                h = step_h[s] if s < n_steps else 0.0
                 row = s * per_step
-                for g in range(4 if rk4 else 1):  # rk4's stages: the step's start, middle twice, end
+                while g < stages:  # rk4's stages: the step's start, middle twice, end
                     if g == 0:
+                        j = _save(
+                            yt, yf, saved, save_rows, save_before, s, j, held, r0, w, observed, acc
+                        )
+                        if s == n_steps:
+                            break
+                    if g <= 0:
                         at = yt
                     else:
                         c = h if g == 3 else h / 2
@@ -348,8 +411,14 @@ def _build(lanes: int) -> SimpleNamespace:
                             for r in range(T):
                                 stage[i, r] = yt[i, r] + c * before[i, r]
                         at = stage
-                    _rhs(at, ks[g], scratch, held_idx, held_steps[row + (g + 1) // 2], r0, w,
+                    _rhs(at, ks[max(g, 0)], scratch, held_idx, held_steps[row + (g + 1) // 2], r0, w,
                          sizes, links, mods, delays, flows, tile)  # fmt: skip
+                    if g == -1:
+                        _jump(yt, tg, jumps, q, r0, w, True)
+                        q += 1
+                    g += 1
+                if s == n_steps:
+                    break
                 if rk4:
                     sixth = h / 6
                     k1, k2, k3, k4 = ks[0], ks[1], ks[2], ks[3]

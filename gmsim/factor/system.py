@@ -31,7 +31,7 @@ import numpy as np
 from gmsim.core.system import Interventions, Params, System
 from gmsim.errors import ModelError, did_you_mean
 from gmsim.factor.gains import link_gains_batch
-from gmsim.factor.kernel import KernelPlan, integrate_fixed
+from gmsim.factor.kernel import KernelPlan, integrate_fixed, integrate_fixed_run
 from gmsim.factor.ranges import RANGES, within
 from gmsim.factor.saturation import saturation_input
 from gmsim.factor.structure import Structure
@@ -430,6 +430,21 @@ class FactorSystem(System):
         if not self.use_kernel:
             return None
         return integrate_fixed(self, method, start, end, grid, saves, y, params, saved, save)
+
+    def integrate_fixed_run(
+        self, method: str, grid: np.ndarray, breaks: Sequence[float], y: np.ndarray,
+        params: FactorParams, saved: np.ndarray, save: str = "variables",
+    ) -> tuple[np.ndarray, int] | None:  # fmt: skip
+        """A whole fixed-step run in one call of the kernel, its jumps at ``breaks`` inside it
+        (:func:`~gmsim.factor.kernel.integrate_fixed_run`).
+
+        The engine's first choice for ``euler`` and ``rk4``: ``None`` when the run
+        has forcings or parameter windows (or no kernel), and the engine goes
+        segment by segment instead.
+        """
+        if not self.use_kernel:
+            return None
+        return integrate_fixed_run(self, method, grid, breaks, y, params, saved, save)
 
     # -- decisions --------------------------------------------------------------------------
     def breakpoints(self, params: Params) -> list[float]:
