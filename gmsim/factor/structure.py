@@ -284,6 +284,7 @@ class Structure:
                     times[float(t)].append(i)
                 k += 1
         self.decisions = dict(times)
+        self.decision_times = tuple(sorted(times))
 
     # -- pieces of the equations --------------------------------------------------------
     def rest_delays(self, x: np.ndarray) -> np.ndarray:

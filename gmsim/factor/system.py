@@ -449,7 +449,10 @@ class FactorSystem(System):
     # -- decisions --------------------------------------------------------------------------
     def breakpoints(self, params: Params) -> list[float]:
         """The breakpoints of :class:`~gmsim.core.system.System` and every decision time."""
-        return sorted(set(super().breakpoints(params)) | set(self.structure.decisions))
+        others = super().breakpoints(params)
+        if not others:  # most runs: only the decisions, which the structure keeps in order
+            return list(self.structure.decision_times)
+        return sorted(set(others) | set(self.structure.decisions))
 
     def jump(self, t: float, y: np.ndarray, params: Params) -> np.ndarray:
         """Forcings and events at ``t``, then each factor decided at ``t`` set to its target there."""
