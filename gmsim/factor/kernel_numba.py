@@ -249,27 +249,32 @@ def _build(lanes: int) -> SimpleNamespace:
                 dy[held_idx[j], r] = 0.0
 
     @nb.njit(cache=True, nogil=True, error_model="numpy")
-    def _observe(y, yf, saved, row, held_idx, held_row, r0, w, observed, acc):
-        """Write the tile's saved variables (or states) at ``y`` into ``saved[row, r0:r0 + w]``."""
+    def _observe(y, yf, saved, row, held_idx, held_row, r0, w, observed, buf):
+        """Write the tile's saved variables (or states) at ``y`` into ``saved[row, r0:r0 + w]``;
+        ``buf`` (variables, lanes) is scratch, so that each run's values are written in a row."""
         obs_ptr, obs_idx, obs_val, states = observed
         n = y.shape[0]
-        for i in range(n):
-            for r in range(w):
-                yf[i, r] = y[i, r]
-        per_run = held_row.shape[1] > 1
-        for j in range(held_idx.shape[0]):
-            for r in range(w):
-                yf[held_idx[j], r] = held_row[j, r0 + r if per_run else 0]
-        out = saved[row]
-        if states:
+        src = y
+        if held_idx.shape[0]:
             for i in range(n):
+                for r in range(lanes):
+                    yf[i, r] = y[i, r]
+            per_run = held_row.shape[1] > 1
+            for j in range(held_idx.shape[0]):
                 for r in range(w):
-                    out[r0 + r, i] = yf[i, r]
-        else:
-            for v in range(obs_ptr.shape[0] - 1):
-                _combine(obs_ptr, obs_idx, obs_val, v, yf, acc)
-                for r in range(w):
-                    out[r0 + r, v] = acc[r]
+                    yf[held_idx[j], r] = held_row[j, r0 + r if per_run else 0]
+            src = yf
+        if states:
+            for r in range(w):
+                for i in range(n):
+                    saved[row, r0 + r, i] = src[i, r]
+            return
+        nv = obs_ptr.shape[0] - 1
+        for v in range(nv):
+            _combine(obs_ptr, obs_idx, obs_val, v, src, buf[v])
+        for r in range(w):
+            for v in range(nv):
+                saved[row, r0 + r, v] = buf[v, r]
 
     @nb.njit(cache=True, nogil=True, error_model="numpy")
     def _save(y, yf, saved, save_rows, save_before, s, j, held, r0, w, observed, acc):
@@ -368,7 +373,7 @@ def _build(lanes: int) -> SimpleNamespace:
             scratch[14],
             scratch[15],
         )
-        acc = scratch[5]
+        acc = np.empty((max(observed[0].shape[0] - 1, 1), T))  # a save's variables
         tile = (asym, clip)
         held = (held_idx, held_saves)
         for r0 in range(0, B, T):

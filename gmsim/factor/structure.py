@@ -257,6 +257,12 @@ class Structure:
         self.Z_sp = _columns([vector(fid) for fid in used], len(self.index))
         self.times_layers = layers([(i, column[x]) for i, f in enumerate(flows) for x in f.times])
         self.gap_layers = layers([(i, column[x]) for i, f in enumerate(flows) for x in f.gap])
+        # each flow's factors as columns of [z, 1 - z, 1]: its times, then its gaps, padded with 1
+        nz, most = len(used), max((len(f.times) + len(f.gap) for f in flows), default=0)
+        self.flow_gather = np.full((len(flows), most), 2 * nz, dtype=np.intp)
+        for i, f in enumerate(flows):
+            cols = [column[x] for x in f.times] + [nz + column[x] for x in f.gap]
+            self.flow_gather[i, : len(cols)] = cols
         stocks = self.state_names[self.ne : self.ne + self.ns]
         self.F = np.zeros((len(flows), self.ns))
         for i, f in enumerate(flows):
@@ -367,12 +373,13 @@ class Structure:
     def flow_units(self, y: np.ndarray) -> np.ndarray:
         """Each flow per unit of its rate, ``Π times · Π (1 − gap)``, shape ``(batch, n_flows)``."""
         z = self._dot(y, "Z")
-        value = np.ones((y.shape[0], self.F.shape[0]))
-        for rows, cols in self.times_layers:
-            value[:, rows] *= z[:, cols]
-        for rows, cols in self.gap_layers:
-            value[:, rows] *= 1.0 - z[:, cols]
-        return value
+        nz = z.shape[1]
+        factors = np.empty((y.shape[0], 2 * nz + 1))
+        factors[:, :nz] = z
+        np.subtract(1.0, z, out=factors[:, nz : 2 * nz])
+        factors[:, 2 * nz] = 1.0
+        # (batch, flows, most factors of a flow), multiplied in the kernel's order: times, then gaps
+        return factors[:, self.flow_gather].prod(axis=2)
 
     def stock_change(self, y: np.ndarray, rates: np.ndarray) -> np.ndarray:
         """``dS/dt`` of every stock, held at 0 where it would leave [0, 1]."""
