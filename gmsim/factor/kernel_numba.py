@@ -158,26 +158,29 @@ def _build(lanes: int) -> SimpleNamespace:
         dly_ptr, dly_idx, dly_val = delays
         z_ptr, z_idx, z_val, times_ptr, times_idx, gap_ptr, gap_idx, f_ptr, f_idx, f_val, decided = flows
         asym, clip = tile
-        for i in range(n):
-            for r in range(lanes):
-                yf[i, r] = y[i, r]
-        per_run = held_row.shape[1] > 1
-        for j in range(held_idx.shape[0]):
-            for r in range(lanes):
-                yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
+        x = y  # the states, with held ones at their held values
+        if held_idx.shape[0]:
+            for i in range(n):
+                for r in range(lanes):
+                    yf[i, r] = y[i, r]
+            per_run = held_row.shape[1] > 1
+            for j in range(held_idx.shape[0]):
+                for r in range(lanes):
+                    yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
+            x = yf
         for i in range(ne):
             for r in range(lanes):
                 u[i, r] = br[i, r]
                 nec[i, r] = 1.0
         for li in range(effect.shape[0]):
-            _combine(src_ptr, src_idx, src_val, li, yf, z)
+            _combine(src_ptr, src_idx, src_val, li, x, z)
             e = effect[li]
             if additive[li]:
                 for r in range(lanes):
                     u[e, r] += z[r] * wt[li, r]
             k = moderated[li]
             if k >= 0:
-                _combine(mod_ptr, mod_idx, mod_val, k, yf, m)
+                _combine(mod_ptr, mod_idx, mod_val, k, x, m)
                 for r in range(lanes):
                     mr = 1.0 + m[r]
                     if mr < 0.0:
@@ -199,17 +202,17 @@ def _build(lanes: int) -> SimpleNamespace:
                     z[r] = _saturate(u[i, r], pp[r], clip)
             for r in range(lanes):
                 tg[i, r] = nec[i, r] * z[r]
-                first = tg[i, r] - yf[i, r]
+                first = tg[i, r] - x[i, r]
                 dy[i, r] = first * (fr[i, r] if asym and not first > 0 else rr[i, r])
         for j in range(nd - ne - ns):
-            _combine(dly_ptr, dly_idx, dly_val, j, yf, z)
+            _combine(dly_ptr, dly_idx, dly_val, j, x, z)
             s = ne + ns + j
             for r in range(lanes):
-                first = z[r] - yf[s, r]
+                first = z[r] - x[s, r]
                 dy[s, r] = first * (fr[ne + j, r] if asym and not first > 0 else rr[ne + j, r])
         if ns:
             for c in range(z_ptr.shape[0] - 1):
-                _combine(z_ptr, z_idx, z_val, c, yf, zf[c])
+                _combine(z_ptr, z_idx, z_val, c, x, zf[c])
             for k in range(ns):
                 for r in range(lanes):
                     ds[k, r] = 0.0
@@ -233,7 +236,7 @@ def _build(lanes: int) -> SimpleNamespace:
                         ds[k, r] += unit[r] * v
             for k in range(ns):
                 for r in range(lanes):
-                    level = yf[ne + k, r]
+                    level = x[ne + k, r]
                     d = ds[k, r]
                     if (level >= 1.0 and d > 0.0) or (level <= 0.0 and d < 0.0):
                         d = 0.0

@@ -243,18 +243,13 @@ class FactorSystem(System):
         B = sizes.pop() if sizes else 1
         model, st = self.model, self.structure
         endo = st.endo_factors
+        rows = self._rows
         v = {
-            "weight": np.tile([link.weight for link in self.links], (B, 1)).astype(float),
-            "tau": np.tile([np.inf if f.decided else f.rise for f in endo], (B, 1)).astype(float),
-            "tau_fall": np.tile([np.inf if f.decided else f.fall for f in endo], (B, 1)).astype(float),
-            "initial": np.zeros((B, len(st.state_names))),
-            "rate": np.tile([f.rate for f in model.flows], (B, 1)).astype(float),
-            "steepness": np.full((B, 1), self.steepness),
+            kind: np.tile(rows[kind], (B, 1))
+            for kind in ("weight", "tau", "tau_fall", "initial", "rate")
         }
+        v["steepness"] = np.full((B, 1), self.steepness)
         v["tau_rise"] = v["tau"]
-        by_id = {f.id: f for f in model.factors}
-        for fid in self._factor_states():
-            v["initial"][:, self._index[fid]] = by_id[fid].initial
         per_run = {"weight": False, "steepness": False}
         for name, values in batch.items():
             kind, col = self._column(name)
@@ -276,9 +271,8 @@ class FactorSystem(System):
             per_run[kind] = per_run.get(kind, False) or kind in ("weight", "steepness")
         x_init = v["initial"]
         ref = x_init.copy()
-        for f in (*endo, *model.stocks, *model.exogenous):
-            if f.reference is not None:
-                ref[:, self._index[f.id]] = f.reference
+        columns, levels = rows["reference"]
+        ref[:, columns] = levels
         ref = st.rest_delays(ref)
         p = v["steepness"] if per_run["steepness"] else self.steepness
         if model.solves_bias:
@@ -301,6 +295,29 @@ class FactorSystem(System):
             per_run["weight"] |= kind == "weight" and np.ndim(value) > 0
         x0 = st.rest_delays(x0)
         return self._assemble(B, v, bias, x0, p, shared=not per_run["weight"], reference=ref)
+
+    @cached_property
+    def _rows(self) -> dict:
+        """The model's own numbers of one run, by kind (``reference``: the columns that have one,
+        and their levels); :meth:`parameters` tiles them and sets a batch's columns."""
+        st, model = self.structure, self.model
+        endo = st.endo_factors
+        initial = np.zeros(len(st.state_names))
+        by_id = {f.id: f for f in model.factors}
+        for fid in self._factor_states():
+            initial[self._index[fid]] = by_id[fid].initial
+        referenced = [f for f in (*endo, *model.stocks, *model.exogenous) if f.reference is not None]
+        return {
+            "weight": np.array([link.weight for link in self.links], dtype=float),
+            "tau": np.array([np.inf if f.decided else f.rise for f in endo], dtype=float),
+            "tau_fall": np.array([np.inf if f.decided else f.fall for f in endo], dtype=float),
+            "initial": initial,
+            "rate": np.array([f.rate for f in model.flows], dtype=float),
+            "reference": (
+                np.array([self._index[f.id] for f in referenced], dtype=np.intp),
+                np.array([f.reference for f in referenced], dtype=float),
+            ),
+        }
 
     def _solve_bias(self, ref: np.ndarray, weights: np.ndarray, p) -> np.ndarray:
         st = self.structure
