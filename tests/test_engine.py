@@ -319,3 +319,13 @@ def test_unknown_batch_column_is_refused_with_a_suggestion():
         ModelError, match=r"unknown parameter 'tau:trainng' \(did you mean 'tau:training'\?\)"
     ):
         gmsim.simulate(gmsim.load_model(), batch={"tau:trainng": [1.0]}, stop=1)
+
+
+def test_the_adjustment_time_of_a_decided_factor_is_refused_with_what_to_vary_instead():
+    with pytest.raises(
+        ModelError,
+        match=r"'tau:funding': 'funding' has no adjustment time, it is decided every 12 months "
+        r"\(`decide_every`\) and jumps to its target then; vary the weights of its links or "
+        r"'initial:funding' instead",
+    ):
+        gmsim.simulate(gmsim.load_model(), batch={"tau:funding": [3.0]}, stop=1)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmsim.core.system import Interventions, Params, System
+from gmsim.core.units import amount
 from gmsim.errors import ModelError, did_you_mean
 from gmsim.factor.gains import link_gains_batch
 from gmsim.factor.kernel import KernelPlan, integrate_fixed, integrate_fixed_run
@@ -207,6 +208,13 @@ class FactorSystem(System):
             return "steepness", 0
         kind, _, target = name.partition(":")
         tables = self._tables()
+        decided = {f.id: f for f in self.structure.endo_factors if f.decided}
+        if kind in ("tau", "tau_rise", "tau_fall") and target in decided:
+            raise ModelError(
+                f"'{name}': '{target}' has no adjustment time, it is decided every "
+                f"{amount(self.time_unit, decided[target].decide_every)} (`decide_every`) and jumps "
+                f"to its target then; vary the weights of its links or 'initial:{target}' instead"
+            )
         if kind not in tables or target not in tables[kind]:
             raise ModelError(
                 f"unknown parameter '{name}'{did_you_mean(name, self.parameter_names())}; "

@@ -87,7 +87,7 @@ def simulate(
         ``"rk4"``, ``"rk45"`` or ``"lsoda"``).
     batch : mapping or DataFrame
         Many parameter sets in one vectorized call: columns named like
-        ``weight:leadership_attention->funding``, ``tau:funding`` or
+        ``weight:leadership_attention->funding``, ``tau:training`` or
         ``initial:funding``, one row per run. The Result is then batched.
     equilibrium : bool or None
         Override the model's equilibrium initialisation of biases.

@@ -19,9 +19,10 @@ its chunk only through rounding or step control:
 - Fixed-step methods (``rk4``, the default, and ``euler``): the compiled kernel steps
   each run in its own lane, so its steps do not depend on the runs beside it. What
   numpy computes for a whole chunk at once (the numpy path's steps; with the kernel,
-  the resting inputs and the yearly decisions between segments) goes through matrix
-  products whose rounding can depend on the number of rows: the same sample in chunks
-  of 1 and of 512 agrees to about 3e-15 (``tests/test_determinism.py`` allows 1e-13).
+  the resting inputs, and the jumps of a run with forcings or windows, done between its
+  segments) goes through matrix products whose rounding can depend on the number of
+  rows: the same sample in chunks of 1 and of 512 agrees to about 3e-15
+  (``tests/test_determinism.py`` allows 1e-13).
 - Adaptive methods (``rk45``, ``lsoda``) choose one step size for a whole chunk from
   its worst run, so results agree within the solver's tolerance, not to rounding: on
   the default model, chunks of 1 and of 512 differ by up to 6e-5 in a level over 36

@@ -21,7 +21,7 @@ the parameters they pick, so a broad rule can come first and exceptions after::
     relative_sd = 0.25          # truncated to the valid range [-1, 1]
 
     [[uncertain]]
-    parameter = "tau:funding"
+    parameter = "tau:training"
     distribution = "triangular"
     low = 2
     mode = 4
@@ -110,7 +110,7 @@ def _key_error(key: str, message: str) -> SpecError:
 class Uncertain:
     """One ``[[uncertain]]`` entry: which parameters, and their distribution.
 
-    Exactly one of ``parameters`` (names such as ``tau:funding``) or ``every``
+    Exactly one of ``parameters`` (names such as ``tau:training``) or ``every``
     (a kind: ``"weight"``, ``"tau"``, ``"initial"``) picks them; with
     ``every = "weight"``, ``into`` and ``out_of`` narrow the group to the links
     into or out of a factor.
