@@ -162,14 +162,18 @@ def main() -> None:
     settings = RunSettings(start=0, stop=36, dt=0.125, method="euler")
     solve(system, params, settings)  # compiles the kernel once (or loads it from the cache)
     fast = median_time(lambda: solve(system, params, settings), args.repeat)
+    options = {"method": "euler", "stop": 36, "dt": 0.125}
+    public = median_time(lambda: gmsim.simulate(system, **options), args.repeat)  # + its parameters
     with numpy_path():
         slow = median_time(lambda: solve(system, params, settings), max(3, args.repeat // 2))
     pysd = pysd_seconds(model, 3)
     print("1. default model, one run, euler dt 0.125, 36 months")
     print(f"   kernel {1e3 * fast:8.2f} ms   numpy path {1e3 * slow:8.1f} ms ({slow / fast:.0f}x)")
+    print(f"   simulate(system), which also solves the run's parameters: {1e3 * public:.2f} ms")
     if pysd is not None:
         print(
-            f"   PySD   {1e3 * pysd:8.1f} ms   -> kernel {pysd / fast:.0f}x, numpy path {pysd / slow:.1f}x faster"
+            f"   PySD   {1e3 * pysd:8.1f} ms   -> kernel {pysd / fast:.0f}x, numpy path {pysd / slow:.1f}x, "
+            f"simulate() {pysd / public:.0f}x faster"
         )
 
     rng = np.random.default_rng(0)
