@@ -30,7 +30,9 @@ __all__ = ["TILE", "integrate_run", "integrate_segment"]
 
 # Runs per tile: a tile's states, stages and rates stay in the cache. The last tile of a batch
 # is filled up with copies of its last run, so every tile's loops have the same length.
-TILE = 32
+# Measured on the default model (euler, one thread, 512 runs), per run and evaluation:
+# 16 lanes 0.58 us, 32 lanes 0.51, 48 lanes 0.36, 64 lanes 0.31, 128 lanes 0.30.
+TILE = 64
 
 
 # exp and log after fdlibm (Sun Microsystems, 1993): range reduction by ln 2, then its polynomials
