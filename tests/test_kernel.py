@@ -338,3 +338,38 @@ def test_events_at_a_decision_come_before_it_and_per_run_events_agree(kernel, mo
     alone = FactorSystem(model)
     plain = solve(alone, alone.parameters(batch), settings)
     assert np.all(fast.values[:, month, funding] < plain.values[:, month, funding])  # halved attention
+
+
+@pytest.mark.parametrize("method", ["rk4", "euler"])
+def test_small_batches_go_run_by_run_and_larger_ones_in_tiles_with_the_same_numbers(
+    kernel, monkeypatch, method
+):
+    """A batch of up to ONE_BY_ONE runs steps each run in the loop compiled for one run; a larger
+    one in tiles. Both agree with the numpy path, with forcings, events and held values per run."""
+    one, tiles = kernel._kernel()
+    calls = []
+    monkeypatch.setattr(
+        kernel,
+        "_compiled",
+        (lambda *a: calls.append("one") or one(*a), lambda *a: calls.append("tiles") or tiles(*a)),
+    )
+    for runs in (kernel.ONE_BY_ONE, kernel.ONE_BY_ONE + 9):
+        iv = Interventions(
+            forcings=(
+                Forcing("c", Ramp(start=0.0, end=15.0, value=np.linspace(0.1, 0.9, runs))),
+                Forcing("b", Step(at=0.0, value=0.7), start=4.0, end=11.5),
+            ),
+            events=(Event(2.3, "a", multiply=np.linspace(0.5, 1.5, runs)), Event(7.0, "g", set=0.2)),
+        )
+        system = FactorSystem(small_model(), iv)
+        params = system.parameters({"weight:c->a": np.linspace(-0.5, 0.8, runs)})
+        settings = RunSettings(start=0, stop=20, dt=0.25, method=method)
+        for save in ("variables", "states"):
+            calls.clear()
+            run = lambda s=save, sy=system, p=params, st=settings: solve(sy, p, st, save=s)  # noqa: E731
+            fast, slow = both(monkeypatch, run)
+            assert_same(fast, slow)
+            segments = fast.stats.segments  # forcings: the engine goes segment by segment
+            expected = ["one"] * runs * segments if runs <= kernel.ONE_BY_ONE else ["tiles"] * segments
+            assert calls == expected
+        assert np.ptp(fast.values[:, -1], axis=0).max() > 0
