@@ -5,6 +5,8 @@ The kernel side is skipped when numba is not installed; the sparse memory bound 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -239,31 +241,21 @@ def test_a_large_graph_builds_no_dense_matrix():
 def test_the_kernels_own_exp_and_log_agree_with_the_library_to_an_ulp_or_two(kernel):
     from gmsim.factor import kernel_numba as kn
 
-    tiles, width = kn._TILES, kn.TILE
-
-    def rows(fn, x, *rest):  # the row functions take exactly one tile's width
-        out = np.empty_like(x)
-        for i in range(0, x.size, width):
-            fn(x[i : i + width], *(r[i : i + width] for r in rest), out[i : i + width])
-        return out
-
     rng = np.random.default_rng(3)
     xs = np.concatenate([rng.uniform(-700, 700, 2000), rng.uniform(-1, 1, 2040), [0.0, -708.0, 709.0]])
-    xs = xs[: xs.size // width * width]
-    assert np.max(np.abs(rows(tiles.exp_row, xs) / np.exp(xs) - 1)) < 5e-16
+    out = np.empty_like(xs)
+    kn._exp_row(xs, out)  # a row of any length: a tile's runs, or one run's factors
+    assert np.max(np.abs(out / np.exp(xs) - 1)) < 5e-16
     ys = np.concatenate([np.exp(rng.uniform(-700, 700, 2000)), rng.uniform(0.5, 2.0, 2046), [1.0, 2.0]])
-    ys = ys[: ys.size // width * width]
-    assert (
-        np.max(np.abs(rows(tiles.log_row, ys) - np.log(ys)) / np.maximum(np.abs(np.log(ys)), 1)) < 5e-16
-    )
+    out = np.empty_like(ys)
+    kn._log_row(ys, out)
+    assert np.max(np.abs(out - np.log(ys)) / np.maximum(np.abs(np.log(ys)), 1)) < 5e-16
     # S_p of a row in SIMD against the library's power, over the steepness range of the model file
     for p in (1.0, 2.5, 8.0, 20.0):
-        us = np.concatenate([rng.uniform(-3, 3, 2 * width - 4), [0.0, 1e-300, -2e3, 5e4]])
+        us = np.concatenate([rng.uniform(-3, 3, 2 * kn.TILE - 4), [0.0, 1e-300, -2e3, 5e4]])
         exact = np.array([kn._saturate(u, p, True) for u in us])
         fast = np.empty_like(us)
-        for i in range(0, us.size, width):
-            part = slice(i, i + width)
-            tiles.saturate_row(us[part], np.full(width, p), fast[part], np.empty(width), np.empty(width))
+        kn._saturate_row(us, np.full(us.size, p), fast, np.empty(us.size), np.empty(us.size))
         np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-14)
 
 
@@ -373,3 +365,20 @@ def test_small_batches_go_run_by_run_and_larger_ones_in_tiles_with_the_same_numb
             expected = ["one"] * runs * segments if runs <= kernel.ONE_BY_ONE else ["tiles"] * segments
             assert calls == expected
         assert np.ptp(fast.values[:, -1], axis=0).max() > 0
+
+
+def test_a_new_process_loads_the_kernel_from_the_disk_cache(kernel):
+    """Compiled once per machine: a new process finds both widths in the cache and compiles none
+    (functions made in a factory, capturing compiled ones, got a new cache key in every process)."""
+    gmsim.simulate(stop=2)
+    gmsim.simulate(stop=2, batch={"tau:training": np.linspace(2.0, 6.0, 20)})  # both are cached now
+    code = (
+        "import numpy as np, gmsim\n"
+        "from gmsim.factor import kernel_numba as kn\n"
+        "gmsim.simulate(stop=2)\n"
+        "gmsim.simulate(stop=2, batch={'tau:training': np.linspace(2.0, 6.0, 20)})\n"
+        "for f in (kn.integrate_run, kn.integrate_segment):\n"
+        "    print(sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "0", "1", "0"], done.stdout + done.stderr
