@@ -75,7 +75,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     start.add_argument(
         "--no-equilibrium",
         action="store_true",
-        help="start from the model's own biases instead of at rest, so the baseline moves",
+        help="start at the factors' `initial` levels, away from rest (as simulate(..., "
+        "equilibrium=False)), whatever the model's setting; the default model already starts so",
     )
     add_run_options(p)
     p.add_argument(
