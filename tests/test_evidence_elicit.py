@@ -70,3 +70,19 @@ def test_the_template_lists_every_link_with_its_quote(tmp_path):
     assert [(r["from"], r["to"]) for r in rows] == [(lk.cause, lk.effect) for lk in model.links]
     assert all(r["quote"] == lk.quote for r, lk in zip(rows, model.links, strict=True))
     assert {"section", "quote", "expert", "rating"} <= set(rows[0])
+
+
+def test_the_template_never_replaces_a_filled_sheet(tmp_path, capsys):
+    out = tmp_path / "sheet"
+    assert main(["elicit", "--template", "--out", str(out)]) == 0
+    assert main(["elicit", "--template", "--out", str(out)]) == 0  # the same empty sheet again
+    sheet = out / "ratings.csv"
+    lines = sheet.read_text(encoding="utf-8").splitlines()
+    filled = "\n".join([lines[0], "ann" + lines[1].replace(",,,", ",+strong,,", 1), *lines[2:]]) + "\n"
+    sheet.write_text(filled, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["elicit", "--template", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "ratings.csv: exists and is not the empty sheet (it may hold ratings)" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert sheet.read_text(encoding="utf-8") == filled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from gmsim.errors import DataError
 from gmsim.evidence.ratings import elicit, template, write_elicitation
@@ -43,6 +44,15 @@ def main(args: argparse.Namespace) -> int:
         if args.ratings:
             raise DataError("give either RATINGS.csv or --template, not both")
         sheet = template(args.template or args.model or None)
+        existing = Path(args.out) / "ratings.csv"
+        wanted = sheet.encode("utf-8")
+        if existing.is_file() and (  # compared by size first: a large file is not read
+            existing.stat().st_size != len(wanted) or existing.read_bytes() != wanted
+        ):
+            raise DataError(
+                f"{existing}: exists and is not the empty sheet (it may hold ratings), so it is "
+                "not replaced; move it, or give another --out"
+            )
         with output_dir(args.out) as stage:
             (stage / "ratings.csv").write_text(sheet, encoding="utf-8")
         print(
