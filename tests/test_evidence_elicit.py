@@ -86,3 +86,16 @@ def test_the_template_never_replaces_a_filled_sheet(tmp_path, capsys):
     assert "ratings.csv: exists and is not the empty sheet (it may hold ratings)" in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert sheet.read_text(encoding="utf-8") == filled
+
+
+def test_an_experts_name_with_a_control_character_is_refused_with_its_line(tmp_path, capsys):
+    out = tmp_path / "sheet"
+    assert main(["elicit", "--template", "--out", str(out)]) == 0
+    lines = (out / "ratings.csv").read_text(encoding="utf-8").splitlines()
+    sheet = tmp_path / "ratings.csv"
+    sheet.write_text(lines[0] + "\n" + "\x1b[31mann" + lines[1].replace(",,,", ",+strong,,", 1) + "\n")
+    capsys.readouterr()
+    assert main(["elicit", str(sheet), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{sheet}:2: the expert's name holds the control character \\x1b; remove it" in err, err
+    assert "\x1b" not in err and not (tmp_path / "o").exists()

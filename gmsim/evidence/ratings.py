@@ -79,6 +79,11 @@ def read_ratings(path: str | os.PathLike, model: Model) -> list[dict[str, Any]]:
         where = f"{path}:{line}"
         if not expert:
             raise DataError(f"{where}: a rating without an `expert`; name who gave it")
+        bad = next((c for c in expert if ord(c) < 32 or ord(c) == 127), None)
+        if bad is not None:  # a name is printed and written into files: no terminal escapes
+            raise DataError(
+                f"{where}: the expert's name holds the control character {repr(bad)[1:-1]}; remove it"
+            )
         link = f"{cells['from']}->{cells['to']}"
         if link not in links:
             raise DataError(
