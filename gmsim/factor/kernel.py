@@ -151,7 +151,6 @@ class KernelPlan:
             np.array(system._decided, dtype=np.int64),
         )
         self.observed = _csc(st.O_sp)
-        self.decisions = st.decisions
 
 
 _NO_INT = np.zeros(0, dtype=np.int64)
@@ -176,7 +175,7 @@ def _jumps(system: FactorSystem, params: FactorParams, times: np.ndarray, steps:
             ev_mult.append(e.multiply is not None)
             values.append(value.reshape(-1))
         ev_ptr.append(len(ev_state))
-        dec_idx.extend(system.kernel_plan.decisions.get(t, ()))
+        dec_idx.extend(system.structure.decisions.get(t, ()))
         dec_ptr.append(len(dec_idx))
     width = batch if any(v.size > 1 for v in values) else 1
     table = np.empty((len(values), width))

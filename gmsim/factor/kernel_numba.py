@@ -154,6 +154,23 @@ def _combine(lanes, ptr, idx, val, col, y, acc):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _with_held(lanes, y, yf, held_idx, held_row, r0, w):
+    """The tile's states ``y``, or (when states are held) ``yf`` filled with them and the held
+    values at ``held_row`` (one per run from ``r0``, or one for all); a padded lane takes the last
+    run's."""
+    if not held_idx.shape[0]:
+        return y
+    for i in range(y.shape[0]):
+        for r in range(lanes):
+            yf[i, r] = y[i, r]
+    per_run = held_row.shape[1] > 1
+    for j in range(held_idx.shape[0]):
+        for r in range(lanes):
+            yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
+    return yf
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _rhs(lanes, y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays, flows, tile):
     """``dy/dt`` of the tile's ``w`` runs (from run ``r0``) at states ``y`` (states, runs); the
     endogenous factors' targets ``x*`` are left in ``tg`` (a decision sets a factor to its own)."""
@@ -165,16 +182,7 @@ def _rhs(lanes, y, dy, t, held_idx, held_row, r0, w, sizes, links, mods, delays,
     dly_ptr, dly_idx, dly_val = delays
     z_ptr, z_idx, z_val, times_ptr, times_idx, gap_ptr, gap_idx, f_ptr, f_idx, f_val, decided = flows
     asym, clip = tile
-    x = y  # the states, with held ones at their held values
-    if held_idx.shape[0]:
-        for i in range(n):
-            for r in range(lanes):
-                yf[i, r] = y[i, r]
-        per_run = held_row.shape[1] > 1
-        for j in range(held_idx.shape[0]):
-            for r in range(lanes):
-                yf[held_idx[j], r] = held_row[j, r0 + min(r, w - 1) if per_run else 0]
-        x = yf
+    x = _with_held(lanes, y, yf, held_idx, held_row, r0, w)
     for i in range(ne):
         for r in range(lanes):
             u[i, r] = br[i, r]
@@ -265,16 +273,7 @@ def _observe(y, yf, saved, row, held_idx, held_row, r0, w, observed, buf):
     ``buf`` (variables, lanes) is scratch, so that each run's values are written in a row."""
     obs_ptr, obs_idx, obs_val, states = observed
     n, lanes = y.shape
-    src = y
-    if held_idx.shape[0]:
-        for i in range(n):
-            for r in range(lanes):
-                yf[i, r] = y[i, r]
-        per_run = held_row.shape[1] > 1
-        for j in range(held_idx.shape[0]):
-            for r in range(w):
-                yf[held_idx[j], r] = held_row[j, r0 + r if per_run else 0]
-        src = yf
+    src = _with_held(lanes, y, yf, held_idx, held_row, r0, w)
     if states:
         for r in range(w):
             for i in range(n):
