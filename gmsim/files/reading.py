@@ -35,7 +35,7 @@ from pathlib import Path
 
 from gmsim.errors import GmsimError
 from gmsim.files.output import note_input
-from gmsim.limits import LimitError, check, limit
+from gmsim.limits import check, limit
 
 __all__ = ["read_bytes", "read_text"]
 
@@ -116,10 +116,7 @@ def read_bytes(
 
 
 def _check_size(path: Path, size: int, limit_name: str, error: type[GmsimError]) -> None:
-    try:
-        check(limit_name, size, "its size in bytes")
-    except LimitError as exc:
-        raise error(f"{path}: {exc}") from None
+    check(limit_name, size, "its size in bytes", error=lambda message: error(f"{path}: {message}"))
 
 
 def read_text(

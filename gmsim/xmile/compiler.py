@@ -193,9 +193,13 @@ class Compiler:
     def _binary(self, node: Binary) -> Compiled:
         return self._combine(node.op, self.compile(node.left), self.compile(node.right))
 
+    def _operator(self, name: str) -> Callable:
+        """The function of the binary operator ``name`` (MOD is the model's own, as a call)."""
+        return self.pure["MOD"][2] if name == "MOD" else _OPS[name]
+
     def _combine(self, name: str, a: Compiled, b: Compiled) -> Compiled:
         """``a name b`` of two compiled operands."""
-        op = self.pure["MOD"][2] if name == "MOD" else _OPS[name]
+        op = self._operator(name)
         if isinstance(a, float) and isinstance(b, float):
             with np.errstate(all="ignore"):
                 return float(op(a, b))
@@ -227,7 +231,7 @@ class Compiler:
             for name, x in zip(node.ops, parts[1:], strict=True):
                 acc = self._combine(name, acc, x)
             return acc
-        ops = [self.pure["MOD"][2] if op == "MOD" else _OPS[op] for op in node.ops]
+        ops = [self._operator(op) for op in node.ops]
         acc, k = parts[0], 1
         while k < len(parts) and isinstance(acc, float) and isinstance(parts[k], float):
             with np.errstate(all="ignore"):
